@@ -1,0 +1,130 @@
+# Makefile - builds bin/wvetl, its tests, demo and benchmark.
+#
+#   make            bin/wvetl (optimized, with debug symbols)
+#   make test       install missing packages, build, unit + integration tests
+#   make demo       install missing packages, build, local PostgreSQL + API, a load
+#   make bench      throughput and memory against PostgreSQL's own COPY
+#   make fuzz       libFuzzer target over the transform
+#   make install    PREFIX=/usr/local DESTDIR=
+#   V=1 shows commands; DEVELOPER=1 turns warnings into errors.
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+PKGS := libcurl yajl libpq zlib glib-2.0
+
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+
+WARN := -Wall -Wextra -Wshadow -Wformat=2 -Wmissing-prototypes \
+	-Wstrict-prototypes -Wpointer-arith -Wvla -Wno-unused-parameter
+ifeq ($(DEVELOPER),1)
+WARN += -Werror
+endif
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -I. -g $(WARN) $(PKG_CFLAGS) -MMD -MP
+OPT_CFLAGS := -O2 -fstack-protector-strong -D_FORTIFY_SOURCE=2
+SAN_CFLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=undefined
+override CFLAGS := $(BASE_CFLAGS) $(CFLAGS)
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+# Everything but main.c goes into a library that tests link against.
+LIB_SRCS := $(sort $(wildcard common/*.c extract/*.c transform/*.c load/*.c)) pipeline.c
+SQL_FILES := $(sort $(wildcard sql/[0-9][0-9][0-9]_*.sql))
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+
+OBJ_OPT := $(LIB_SRCS:%.c=build/opt/%.o) build/opt/sql_embed.o
+OBJ_SAN := $(LIB_SRCS:%.c=build/san/%.o) build/san/sql_embed.o
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/san/tests/%)
+
+.PHONY: all san unit test integration demo demo-stop bench fuzz install clean deps format check
+all: bin/wvetl
+
+build/sql_embed.c: $(SQL_FILES) tools/embed-sql.sh
+	@mkdir -p $(@D)
+	$(Q)sh tools/embed-sql.sh $(SQL_FILES) > $@.tmp && mv $@.tmp $@
+
+build/opt/%.o: %.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) $(OPT_CFLAGS) -c $< -o $@
+
+build/san/%.o: %.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC san  $<")
+	$(Q)$(CC) $(CFLAGS) $(SAN_CFLAGS) -c $< -o $@
+
+build/opt/sql_embed.o: build/sql_embed.c
+	$(Q)$(CC) $(CFLAGS) $(OPT_CFLAGS) -c $< -o $@
+build/san/sql_embed.o: build/sql_embed.c
+	$(Q)$(CC) $(CFLAGS) $(SAN_CFLAGS) -c $< -o $@
+
+build/opt/libwvetl.a: $(OBJ_OPT)
+	$(Q)rm -f $@ && ar rcs $@ $^
+build/san/libwvetl.a: $(OBJ_SAN)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+bin/wvetl: build/opt/main.o build/opt/libwvetl.a
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(CFLAGS) $(OPT_CFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
+# The sanitizer build the tests run.
+build/san/wvetl: build/san/main.o build/san/libwvetl.a
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(CFLAGS) $(SAN_CFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+san: build/san/wvetl
+
+build/san/tests/%: tests/unit/%.c build/san/libwvetl.a
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(CFLAGS) $(SAN_CFLAGS) -o $@ $< build/san/libwvetl.a $(PKG_LIBS) $(CMOCKA_LIBS) -lm
+
+deps:
+	$(Q)sh tools/install-deps.sh
+
+unit: $(UNIT_BINS)
+	$(Q)sh tests/run-unit.sh $(UNIT_BINS)
+
+check: unit
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all san $(UNIT_BINS)
+	$(Q)bash tests/run-all.sh
+
+integration: bin/wvetl san
+	$(Q)bash tests/integration/run.sh
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)bash tools/demo.sh start
+
+demo-stop:
+	$(Q)bash tools/demo.sh stop
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)bash bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/wvetl/sql \
+		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/doc/wvetl
+	install -m 755 bin/wvetl $(DESTDIR)$(PREFIX)/bin/wvetl
+	install -m 644 $(SQL_FILES) $(DESTDIR)$(PREFIX)/share/wvetl/sql/
+	install -m 644 config.example.ini $(DESTDIR)$(PREFIX)/share/doc/wvetl/
+	if [ -f wvetl.1 ]; then install -m 644 wvetl.1 $(DESTDIR)$(PREFIX)/share/man/man1/; fi
+
+format:
+	clang-format -i $(wildcard *.c */*.c */*.h tests/unit/*.c)
+
+clean:
+	rm -rf build bin
+
+-include $(OBJ_OPT:.o=.d) $(OBJ_SAN:.o=.d) build/opt/main.d build/san/main.d

@@ -1,0 +1,104 @@
+/*
+ * common/config.h
+ *   The effective configuration. One table (config.c) lists every key with
+ *   its type, default and help; the same setter parses defaults, file values
+ *   (GLib's GKeyFile: no line limit, ';' inside values kept), environment
+ *   and --set overrides, in that order of precedence.
+ */
+#ifndef WVETL_CONFIG_H
+#define WVETL_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/etl.h"
+
+/* Where a value came from, for `wvetl config`. */
+typedef enum ConfigSource
+{
+	CONF_DEFAULT = 0,
+	CONF_FILE,
+	CONF_ENV,
+	CONF_SET
+} ConfigSource;
+
+typedef struct RejectLimit
+{
+	bool		percent;		/* value is a percentage of the window's records */
+	double		value;
+} RejectLimit;
+
+typedef struct EtlConfig
+{
+	/* [api] */
+	char	   *server;
+	char	   *base_url;
+	char	   *token;			/* secret: never logged; registered with the logger */
+	char	   *timezone;
+	char	   *report;
+	char	   *ca_file;
+	double		window_s;
+	int64_t		max_records;
+	double		timeout_s;
+	int64_t		retries;
+	double		min_interval_s;
+	double		backoff_s;
+	double		maintenance_wait_s;
+	RejectLimit max_rejects;
+
+	/* [database] */
+	char	   *conninfo;
+	char	   *schema;
+
+	/* [sync] */
+	char	   *operation;		/* defaults to server when unset */
+	char	   *start;			/* raw text; parsed with wvtime_parse_wall */
+	double		lag_s;
+	double		lookback_s;
+
+	/* [archive] */
+	char	   *archive_dir;
+
+	/* [log] */
+	char	   *log_level;
+	char	   *log_format;
+
+	/* bookkeeping */
+	char	   *path;			/* the file read, or NULL */
+	char	   *endpoint;		/* built by config_finish */
+	bool		insecure_file;	/* the file holding the token is group/other readable */
+	ConfigSource source[64];	/* per key, indexed like the table */
+	int			line[64];		/* per key: line in the file, 0 if not from it */
+} EtlConfig;
+
+/* Fill cfg with built-in defaults. */
+void		config_init(EtlConfig *cfg);
+
+/* Read path (NULL: no file). missing_ok: a missing file is not an error.
+ * Errors are "file:line: what is wrong" in errbuf. */
+bool		config_load_file(EtlConfig *cfg, const char *path, bool missing_ok,
+							 char *errbuf);
+
+/* Apply WOLKVOX_TOKEN (and WVETL_* overrides, if any). */
+bool		config_apply_env(EtlConfig *cfg, char *errbuf);
+
+/* Apply one "section.key=value" (from --set). */
+bool		config_set(EtlConfig *cfg, const char *assignment, char *errbuf);
+
+/* Cross-key checks and derived defaults (operation from server, window
+ * at most 31 days, an endpoint is known). Run once after all sources. */
+bool		config_finish(EtlConfig *cfg, char *errbuf);
+
+/* The endpoint URL: base_url, or the one built from server. Owned by cfg. */
+const char *config_endpoint(const EtlConfig *cfg);
+
+/* Print every key, its value (token masked) and where it came from. */
+void		config_print(const EtlConfig *cfg, FILE *out);
+
+/* Print every key with default and help (for --help and the man page). */
+void		config_print_help(FILE *out);
+
+void		config_free(EtlConfig *cfg);
+
+#endif							/* WVETL_CONFIG_H */

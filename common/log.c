@@ -1,0 +1,245 @@
+/*
+ * common/log.c
+ *   The logger: one line per event on stderr. Human-readable on a terminal;
+ *   key=value (logfmt) or JSON lines otherwise. Every line carries the run id
+ *   once known, and registered secrets are scrubbed from every line.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+
+#define LOG_LINE_MAX 4096
+#define LOG_MAX_SECRETS 4
+
+static LogLevel log_level = LOG_INFO;
+static LogFormat log_format = LOG_FORMAT_AUTO;
+static long long log_run_id = 0;
+static char *log_secrets[LOG_MAX_SECRETS];
+static int	log_nsecrets = 0;
+static char progress_line[512];
+static bool progress_active = false;
+
+static const char *const level_names[] = {
+	"trace", "debug", "info", "warn", "error", "fatal"
+};
+
+static void log_append_quoted(char *out, size_t size, size_t *pos,
+							  const char *s, bool json);
+
+void
+log_set_level(LogLevel level)
+{
+	log_level = level;
+}
+
+LogLevel
+log_get_level(void)
+{
+	return log_level;
+}
+
+void
+log_set_format(LogFormat format)
+{
+	log_format = format;
+}
+
+void
+log_set_run_id(long long run_id)
+{
+	log_run_id = run_id;
+}
+
+void
+log_add_secret(const char *secret)
+{
+	/* Short strings would scrub ordinary words; a token is long. */
+	if (secret == NULL || strlen(secret) < 4 || log_nsecrets >= LOG_MAX_SECRETS)
+		return;
+	log_secrets[log_nsecrets++] = strdup(secret);
+}
+
+void
+log_scrub(char *s, size_t size)
+{
+	for (int i = 0; i < log_nsecrets; i++)
+	{
+		const char *sec = log_secrets[i];
+		size_t		n;
+		char	   *p;
+
+		if (sec == NULL)
+			continue;
+		n = strlen(sec);
+		while ((p = strstr(s, sec)) != NULL)
+		{
+			/* "***" is never longer than a registered secret (>= 4 bytes). */
+			memcpy(p, "***", 3);
+			memmove(p + 3, p + n, strlen(p + n) + 1);
+		}
+	}
+	(void) size;
+}
+
+bool
+log_parse_level(const char *s, LogLevel *out)
+{
+	for (int i = LOG_TRACE; i <= LOG_FATAL; i++)
+	{
+		if (strcasecmp(s, level_names[i]) == 0)
+		{
+			*out = (LogLevel) i;
+			return true;
+		}
+	}
+	if (strcasecmp(s, "warning") == 0)
+	{
+		*out = LOG_WARN;
+		return true;
+	}
+	return false;
+}
+
+const char *
+log_level_name(LogLevel level)
+{
+	return level_names[level];
+}
+
+/* Append s quoted for logfmt (only when needed) or JSON. */
+static void
+log_append_quoted(char *out, size_t size, size_t *pos, const char *s, bool json)
+{
+	bool		quote = json || *s == '\0' || strpbrk(s, " =\"\t\n\\") != NULL;
+	size_t		p = *pos;
+
+	if (quote && p + 1 < size)
+		out[p++] = '"';
+	for (; *s && p + 7 < size; s++)
+	{
+		unsigned char c = (unsigned char) *s;
+
+		if (c == '"' || c == '\\')
+		{
+			out[p++] = '\\';
+			out[p++] = (char) c;
+		}
+		else if (c == '\n')
+		{
+			out[p++] = '\\';
+			out[p++] = 'n';
+		}
+		else if (c == '\t')
+		{
+			out[p++] = '\\';
+			out[p++] = 't';
+		}
+		else if (c < 0x20)
+			p += (size_t) snprintf(out + p, size - p, "\\u%04x", c);
+		else
+			out[p++] = (char) c;
+	}
+	if (quote && p + 1 < size)
+		out[p++] = '"';
+	out[p] = '\0';
+	*pos = p;
+}
+
+void
+log_write(LogLevel level, const char *stage, const char *file, int line,
+		  const char *fmt,...)
+{
+	char		msg[LOG_LINE_MAX];
+	char		out[LOG_LINE_MAX * 2 + 256];
+	char		ts[40];
+	struct timeval tv;
+	struct tm	tm;
+	size_t		pos = 0;
+	va_list		ap;
+	LogFormat	format = log_format;
+
+	if (level < log_level)
+		return;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_scrub(msg, sizeof(msg));
+
+	gettimeofday(&tv, NULL);
+	if (format == LOG_FORMAT_AUTO)
+		format = isatty(STDERR_FILENO) ? LOG_FORMAT_HUMAN : LOG_FORMAT_TEXT;
+
+	if (format == LOG_FORMAT_HUMAN)
+	{
+		localtime_r(&tv.tv_sec, &tm);
+		strftime(ts, sizeof(ts), "%H:%M:%S", &tm);
+		pos = (size_t) snprintf(out, sizeof(out), "%s %-5s [%s] %s", ts,
+								level_names[level], stage, msg);
+		if (log_level <= LOG_DEBUG && pos < sizeof(out))
+			pos += (size_t) snprintf(out + pos, sizeof(out) - pos, " (%s:%d)",
+									 file, line);
+	}
+	else
+	{
+		bool		json = (format == LOG_FORMAT_JSON);
+
+		gmtime_r(&tv.tv_sec, &tm);
+		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+		if (json)
+			pos = (size_t) snprintf(out, sizeof(out),
+									"{\"ts\":\"%s.%03dZ\",\"level\":\"%s\",\"run\":%lld,"
+									"\"pid\":%d,\"stage\":\"%s\",\"msg\":",
+									ts, (int) (tv.tv_usec / 1000), level_names[level],
+									log_run_id, (int) getpid(), stage);
+		else
+			pos = (size_t) snprintf(out, sizeof(out),
+									"ts=%s.%03dZ level=%s run=%lld pid=%d stage=%s msg=",
+									ts, (int) (tv.tv_usec / 1000), level_names[level],
+									log_run_id, (int) getpid(), stage);
+		if (pos >= sizeof(out))
+			pos = sizeof(out) - 1;
+		log_append_quoted(out, sizeof(out), &pos, msg, json);
+		if (json && pos + 1 < sizeof(out))
+			out[pos++] = '}';
+	}
+	if (pos >= sizeof(out) - 1)
+		pos = sizeof(out) - 2;
+	out[pos++] = '\n';
+	if (progress_active)
+		fputs("\r\033[K", stderr);
+	fwrite(out, 1, pos, stderr);
+	if (progress_active)
+		fputs(progress_line, stderr);
+	fflush(stderr);
+}
+
+void
+log_progress(const char *fmt,...)
+{
+	va_list		ap;
+
+	va_start(ap, fmt);
+	vsnprintf(progress_line, sizeof(progress_line), fmt, ap);
+	va_end(ap);
+	progress_active = true;
+	fprintf(stderr, "\r\033[K%s", progress_line);
+	fflush(stderr);
+}
+
+void
+log_progress_end(void)
+{
+	if (!progress_active)
+		return;
+	progress_active = false;
+	fputs("\r\033[K", stderr);
+	fflush(stderr);
+}

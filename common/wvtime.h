@@ -1,0 +1,52 @@
+/*
+ * common/wvtime.h
+ *   Wall-clock time in the operation's zone, independent of the host's.
+ *   wvtime_set_zone() points the process's zone (TZ) at api.timezone once;
+ *   after it, local <-> epoch conversions use that zone. Pure functions:
+ *   they never log.
+ */
+#ifndef WVETL_WVTIME_H
+#define WVETL_WVTIME_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
+
+/* Broken-down wall-clock time, no zone. */
+typedef struct WallTime
+{
+	int			year, mon, day, hour, min, sec;	/* mon 1..12 */
+} WallTime;
+
+/* Use zone (IANA name, e.g. America/Bogota) for all local conversions.
+ * Fails (errbuf) if the zone is unknown to the system's tz database. */
+bool		wvtime_set_zone(const char *zone, char *errbuf);
+const char *wvtime_zone(void);
+
+/* Parse "YYYY-MM-DD", "YYYY-MM-DD HH:MM:SS", "YYYY-MM-DDTHH:MM:SS",
+ * "YYYY-MM-DD-HH:MM:SS" or "YYYYmmddHHiiss" (exactly; n bytes, not NUL
+ * terminated). Validates ranges. */
+bool		wvtime_parse_wall(const char *s, size_t n, WallTime *out);
+
+/* Local wall-clock time in the zone -> seconds since epoch. A time that
+ * falls in a DST gap or overlap resolves as mktime does (isdst = -1).
+ * Fast: caches the zone offset per hour. */
+int64_t		wvtime_local_to_epoch(const WallTime *wt);
+void		wvtime_epoch_to_local(int64_t t, WallTime *out);
+
+/* Formats (out must hold 32 bytes):
+ *   compact: YYYYmmddHHiiss in the zone (the API's date_ini/date_end)
+ *   local:   YYYY-MM-DD HH:MM:SS in the zone
+ *   utc:     YYYY-MM-DD HH:MM:SS+00 (COPY input for timestamptz) */
+void		wvtime_format_compact(int64_t t, char *out);
+void		wvtime_format_local(int64_t t, char *out);
+void		wvtime_format_utc(int64_t t, char *out);
+
+/* Parse a duration "90", "90s", "5m", "1h", "31d", "1.5s" -> seconds. */
+bool		wvtime_parse_duration(const char *s, double *out);
+
+/* Now, seconds since epoch (a hook for tests: $WVETL_NOW overrides it,
+ * as a local wall-clock time in any accepted format). */
+int64_t		wvtime_now(void);
+
+#endif							/* WVETL_WVTIME_H */

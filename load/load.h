@@ -1,0 +1,137 @@
+/*
+ * load/load.h
+ *   The warehouse side: schema migrations, the per-operation lock, run and
+ *   window bookkeeping, and the streaming of typed records into PostgreSQL
+ *   with COPY, one transaction per window.
+ *
+ *   A window is loaded in one of two modes:
+ *     LOAD_FAST  - COPY straight into survey_response / survey_answer. Used
+ *                  when no loaded window overlaps: data new to the warehouse
+ *                  pays no merge. If an identity exists after all (unique
+ *                  violation), commit reports WINDOW_CONFLICT, the
+ *                  transaction is rolled back, and the caller loads the
+ *                  window again in LOAD_MERGE.
+ *     LOAD_MERGE - COPY into temporary staging tables, then merge on
+ *                  identity: later duplicates win (and are counted),
+ *                  existing responses are updated, their answers replaced.
+ *   Records, rejects, the etl_window row and the watermark commit together.
+ *
+ *   I/O layer: logs errors once where they happen (with SQLSTATE) and
+ *   returns false; callers don't log them again.
+ */
+#ifndef WVETL_LOAD_H
+#define WVETL_LOAD_H
+
+#include <stdio.h>
+
+#include "common/etl.h"
+#include "common/record.h"
+
+typedef struct LoadOptions
+{
+	const char *conninfo;		/* libpq string or URI; "" = PG* env */
+	const char *schema;			/* warehouse schema, e.g. wolkvox */
+	const char *operation;		/* stored in every row */
+	const char *timezone;		/* recorded per operation in etl_state */
+	const char *report;			/* diagram_4 */
+} LoadOptions;
+
+typedef struct Loader Loader;
+
+typedef enum LoadMode
+{
+	LOAD_FAST = 0,
+	LOAD_MERGE
+} LoadMode;
+
+typedef enum WindowResult
+{
+	WINDOW_COMMITTED = 0,
+	WINDOW_CONFLICT,			/* LOAD_FAST hit an existing identity: rolled back */
+	WINDOW_FAILED				/* rolled back; error logged */
+} WindowResult;
+
+typedef enum LockResult
+{
+	LOCK_OK = 0,
+	LOCK_BUSY,					/* another process holds this operation */
+	LOCK_ERROR
+} LockResult;
+
+typedef struct LoadCounts
+{
+	uint64_t	records;		/* records received */
+	uint64_t	inserted;
+	uint64_t	updated;
+	uint64_t	duplicates;		/* same identity twice in one answer */
+	uint64_t	rejects;
+	uint64_t	api_calls;
+	uint64_t	bytes;
+} LoadCounts;
+
+/* Connect (client_encoding UTF8); NULL on failure (logged). */
+Loader	   *loader_connect(const LoadOptions *opt);
+void		loader_free(Loader *l);
+
+/* Apply sql/NNN_*.sql (embedded in the binary) not yet recorded, in order,
+ * each in its own transaction, under a migration lock. applied: how many. */
+bool		loader_migrate(Loader *l, int *applied);
+/* True when every embedded migration is recorded (no migrate needed). */
+bool		loader_schema_current(Loader *l, bool *current);
+
+/* Session advisory lock for the operation. On LOCK_BUSY, holder gets a
+ * description of the holder's run ("run 12, pid 345 on host, started ..."). */
+LockResult	loader_lock_operation(Loader *l, char *holder, size_t holder_len);
+
+/* etl_run bookkeeping. run_begin inserts a row (status running) and marks
+ * earlier 'running' rows of the operation whose process is gone as
+ * 'abandoned'. run_end sets status (ok, failed, interrupted, locked,
+ * try_later), counts, error text, end time. */
+bool		loader_run_begin(Loader *l, const char *command, int64_t from, int64_t to);
+int64_t		loader_run_id(const Loader *l);
+bool		loader_run_end(Loader *l, const char *status, const LoadCounts *c,
+						   const char *error);
+
+/* Windows already loaded: *overlap when any loaded window of this operation
+ * intersects [from, to); *exact when [from, to) is entirely covered. */
+bool		loader_window_state(Loader *l, int64_t from, int64_t to,
+								bool *overlap, bool *covered);
+
+/* Watermark of `sync` for the operation; *found false when none. */
+bool		loader_get_watermark(Loader *l, int64_t *wm, bool *found);
+
+/* A window transaction: begin, add records and rejects, commit or abort. */
+bool		loader_window_begin(Loader *l, int64_t from, int64_t to, LoadMode mode);
+bool		loader_add_record(Loader *l, const SurveyRecord *rec);
+bool		loader_add_reject(Loader *l, const char *raw, size_t raw_len,
+							  const char *reason);
+/* Counts so far in the open window (records, rejects). */
+void		loader_window_counts(const Loader *l, uint64_t *records, uint64_t *rejects);
+
+/*
+ * loader_window_commit: finish the COPYs, merge (LOAD_MERGE), write the
+ * etl_window row (with api_calls and bytes from extra), move the watermark
+ * to new_watermark when it is > 0 and later than the saved one, update the
+ * run's counters, and COMMIT. out receives the window's counts.
+ */
+WindowResult loader_window_commit(Loader *l, int64_t new_watermark,
+								  const LoadCounts *extra, LoadCounts *out);
+/* Roll the open window back (reason goes to the COPY abort); safe to call
+ * when no window is open. */
+void		loader_window_abort(Loader *l, const char *reason);
+
+/* `wvetl status`: per operation (all when operation is NULL), watermark,
+ * recent runs, rows, rejects, gaps. */
+bool		loader_status(Loader *l, FILE *out);
+
+/* The response_id of an identity (exposed for tests): 63 bits of md5 over
+ * the length-prefixed operation, conn_id, answered_at (epoch), agent_id,
+ * skill_id; SQL can compute the same. */
+int64_t		load_response_id(const char *operation, const SurveyRecord *rec);
+
+/* COPY text escaping (exposed for tests): append value as one COPY text
+ * field to out (NULL ptr -> \N). Defined in copy_text.c. */
+struct Buf;
+void		copy_text_field(struct Buf *out, EtlStr value);
+
+#endif							/* WVETL_LOAD_H */

@@ -1,0 +1,705 @@
+/*
+ * pipeline.c
+ *   The window loop: extract -> transform -> target, one window at a time,
+ *   with retries, the record-cap split and the fast-to-merge fallback.
+ *   A target is the loader (load/load.h) or, for `wvetl extract`, a spool
+ *   file of JSON lines copied to the output when the window is complete, so
+ *   that a retried window never writes a line twice.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/wvtime.h"
+#include "pipeline.h"
+#include "transform/transform.h"
+
+volatile sig_atomic_t pipeline_stop_requested = 0;
+
+typedef enum StopReason
+{
+	STOP_NONE = 0,
+	STOP_CAP,					/* the window reached api.max_records */
+	STOP_TARGET,				/* the loader or the spool failed */
+	STOP_INTERRUPT,				/* SIGINT/SIGTERM */
+	STOP_BODY					/* the body is not what we can read */
+} StopReason;
+
+typedef enum AttemptResult
+{
+	AT_DONE = 0,
+	AT_RETRY,
+	AT_RETRY_MAINT,
+	AT_SPLIT,
+	AT_CONFLICT,
+	AT_FAILED,
+	AT_QUOTA,
+	AT_INTERRUPTED
+} AttemptResult;
+
+/* One attempt at one window: the context every sink receives. */
+typedef struct Attempt
+{
+	Pipeline   *p;
+	Transform  *tf;
+	Archive    *archive;
+	FILE	   *spool;			/* extract: this window's JSON lines */
+	uint64_t	seen;			/* records + rejects so far */
+	uint64_t	spooled;		/* extract: lines in the spool */
+	StopReason	stop;
+	char		reason[ETL_ERRLEN];
+} Attempt;
+
+static AttemptResult window_attempt(Pipeline *p, int64_t from, int64_t to,
+									LoadMode mode, char *why);
+static PipeStatus window_load(Pipeline *p, int64_t from, int64_t to);
+
+static void
+window_name(int64_t from, int64_t to, char *out, size_t size)
+{
+	char		a[32];
+	char		b[32];
+
+	wvtime_format_local(from, a);
+	wvtime_format_local(to, b);
+	snprintf(out, size, "[%s, %s)", a, b);
+}
+
+/* spool_line: append one JSON line to the attempt's spool. */
+static bool
+spool_line(Attempt *a, const char *raw, size_t len)
+{
+	if (fwrite(raw, 1, len, a->spool) != len || fputc('\n', a->spool) == EOF)
+	{
+		a->stop = STOP_TARGET;
+		etl_seterr(a->reason, "cannot write the spool file: %s", strerror(errno));
+		return false;
+	}
+	a->spooled++;
+	return true;
+}
+
+/* count_seen: one more record; stop the transfer at the record cap. */
+static bool
+count_seen(Attempt *a)
+{
+	/* The cap is the API's: a replayed file is one window whatever it holds. */
+	if (++a->seen >= (uint64_t) a->p->cfg->max_records && a->p->replay_path == NULL)
+	{
+		a->stop = STOP_CAP;
+		return false;
+	}
+	return true;
+}
+
+static bool
+on_record(void *ctx, const SurveyRecord *rec)
+{
+	Attempt    *a = ctx;
+
+	if (a->p->loader == NULL)
+	{
+		if (!spool_line(a, rec->raw.ptr, rec->raw.len))
+			return false;
+	}
+	else if (!loader_add_record(a->p->loader, rec))
+	{
+		a->stop = STOP_TARGET;
+		etl_seterr(a->reason, "database error (logged above)");
+		return false;
+	}
+	return count_seen(a);
+}
+
+static bool
+on_reject(void *ctx, const char *raw, size_t raw_len, const char *reason, uint64_t seq)
+{
+	Attempt    *a = ctx;
+
+	if (a->p->loader == NULL)
+	{
+		if (!spool_line(a, raw, raw_len))
+			return false;
+	}
+	else if (!loader_add_reject(a->p->loader, raw, raw_len, reason))
+	{
+		a->stop = STOP_TARGET;
+		etl_seterr(a->reason, "database error (logged above)");
+		return false;
+	}
+	log_debug("transform", "record %llu rejected: %s", (unsigned long long) seq, reason);
+	return count_seen(a);
+}
+
+/* on_body: the extract sink. Tees to the archive, feeds the transform. */
+static bool
+on_body(void *ctx, const char *data, size_t len)
+{
+	Attempt    *a = ctx;
+
+	if (pipeline_stop_requested)
+	{
+		a->stop = STOP_INTERRUPT;
+		etl_seterr(a->reason, "interrupted");
+		return false;
+	}
+	if (a->archive != NULL && !archive_write(a->archive, data, len))
+	{
+		a->stop = STOP_TARGET;
+		etl_seterr(a->reason, "cannot write the archive file");
+		return false;
+	}
+	if (!transform_feed(a->tf, data, len))
+	{
+		if (!transform_sink_stopped(a->tf))
+		{
+			a->stop = STOP_BODY;
+			etl_seterr(a->reason, "%s", transform_error(a->tf));
+		}
+		return false;
+	}
+	return true;
+}
+
+/* describe_body: "what came back" for a body we could not read. */
+static void
+describe_body(const ApiResult *res, const char *what, char *why)
+{
+	char		head[81];
+	size_t		n = res->head_len < 80 ? res->head_len : 80;
+
+	for (size_t i = 0; i < n; i++)
+	{
+		unsigned char c = (unsigned char) res->head[i];
+
+		head[i] = (c >= 0x20 && c < 0x7f) ? (char) c : '?';
+	}
+	head[n] = '\0';
+	etl_seterr(why, "unreadable answer (HTTP %ld, %s, %llu bytes): %s; it starts with \"%s\"",
+			   res->http_status, res->content_type[0] ? res->content_type : "no content type",
+			   (unsigned long long) res->bytes, what, head);
+}
+
+/* rejects_exceeded: the window's rejects are over api.max_rejects. */
+static bool
+rejects_exceeded(const EtlConfig *cfg, uint64_t records, uint64_t rejects, char *why)
+{
+	const RejectLimit *lim = &cfg->max_rejects;
+	double		allowed = lim->percent ? lim->value / 100.0 * (double) (records + rejects)
+		: lim->value;
+
+	if ((double) rejects <= allowed)
+		return false;
+	etl_seterr(why, "%llu of %llu records rejected, more than api.max_rejects (%g%s); "
+			   "see etl_reject for the records and reasons",
+			   (unsigned long long) rejects, (unsigned long long) (records + rejects),
+			   lim->value, lim->percent ? "%" : "");
+	return true;
+}
+
+/* envelope_outcome: a 200 body may still carry an API error code. */
+static ApiOutcome
+envelope_outcome(const TransformEnvelope *env, char *why)
+{
+	char	   *end;
+	long		code;
+	const char *msg;
+
+	if (!env->has_code)
+		return API_OK;
+	code = strtol(env->code, &end, 10);
+	if (end == env->code || code == 200 || code == 0)
+		return API_OK;			/* " " or "200" or "0": success as seen in the wild */
+	msg = env->msg[0] ? env->msg : env->error;
+	etl_seterr(why, "API answered code %s: %s", env->code, msg);
+	return api_classify(code, msg);
+}
+
+static bool
+target_begin(Attempt *a, int64_t from, int64_t to, LoadMode mode)
+{
+	if (a->p->loader != NULL)
+		return loader_window_begin(a->p->loader, from, to, mode);
+	a->spool = tmpfile();
+	if (a->spool == NULL)
+	{
+		log_error("extract", "cannot create a temporary file: %s", strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+/* spool_commit: copy the window's lines to the output. */
+static bool
+spool_commit(Attempt *a, char *why)
+{
+	char		buf[65536];
+	size_t		n;
+
+	rewind(a->spool);
+	while ((n = fread(buf, 1, sizeof(buf), a->spool)) > 0)
+	{
+		if (fwrite(buf, 1, n, a->p->out) != n)
+		{
+			etl_seterr(why, "cannot write the output: %s", strerror(errno));
+			return false;
+		}
+	}
+	if (fflush(a->p->out) != 0)
+	{
+		etl_seterr(why, "cannot write the output: %s", strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+/*
+ * window_commit: max_rejects check, then commit to the target. Returns
+ * AT_DONE, AT_CONFLICT or AT_FAILED (why set).
+ */
+static AttemptResult
+window_commit(Attempt *a, int64_t from, int64_t to, const LoadCounts *extra, char *why)
+{
+	Pipeline   *p = a->p;
+	LoadCounts	out = {0};
+	uint64_t	records = 0;
+	uint64_t	rejects = 0;
+	char		name[96];
+
+	window_name(from, to, name, sizeof(name));
+	if (p->loader == NULL)
+	{
+		if (!spool_commit(a, why))
+			return AT_FAILED;
+		out.records = a->spooled;
+	}
+	else
+	{
+		loader_window_counts(p->loader, &records, &rejects);
+		if (rejects_exceeded(p->cfg, records, rejects, why))
+			return AT_FAILED;
+		switch (loader_window_commit(p->loader, p->move_watermark ? to : 0, extra, &out))
+		{
+			case WINDOW_COMMITTED:
+				break;
+			case WINDOW_CONFLICT:
+				return AT_CONFLICT;
+			case WINDOW_FAILED:
+				etl_seterr(why, "database error (logged above)");
+				return AT_FAILED;
+		}
+	}
+	out.api_calls = extra->api_calls;
+	out.bytes = extra->bytes;
+	log_info("pipeline", "window %s: %llu records, %llu inserted, %llu updated, "
+			 "%llu duplicates, %llu rejects", name,
+			 (unsigned long long) out.records, (unsigned long long) out.inserted,
+			 (unsigned long long) out.updated, (unsigned long long) out.duplicates,
+			 (unsigned long long) out.rejects);
+	p->stats.counts.records += out.records;
+	p->stats.counts.inserted += out.inserted;
+	p->stats.counts.updated += out.updated;
+	p->stats.counts.duplicates += out.duplicates;
+	p->stats.counts.rejects += out.rejects;
+	return AT_DONE;
+}
+
+/* stopped_result: map why the sink stopped to what happens next. */
+static AttemptResult
+stopped_result(Attempt *a, const ApiResult *res, char *why)
+{
+	switch (a->stop)
+	{
+		case STOP_CAP:
+			return AT_SPLIT;
+		case STOP_INTERRUPT:
+			etl_seterr(why, "interrupted");
+			return AT_INTERRUPTED;
+		case STOP_BODY:
+			describe_body(res, a->reason, why);
+			return AT_RETRY;
+		case STOP_TARGET:
+		case STOP_NONE:
+			break;
+	}
+	etl_seterr(why, "%s", a->reason[0] ? a->reason : "stopped");
+	return AT_FAILED;
+}
+
+/* fetch_body: run the source (API or file) into the attempt's sinks. */
+static ApiOutcome
+fetch_body(Attempt *a, int64_t from, int64_t to, ApiResult *res, LoadCounts *extra)
+{
+	Pipeline   *p = a->p;
+	char		errbuf[ETL_ERRLEN] = "";
+
+	if (p->replay_path == NULL)
+	{
+		ApiOutcome	o = api_fetch(p->api, from, to, on_body, a, res);
+
+		extra->api_calls = 1;
+		extra->bytes = res->bytes;
+		p->stats.counts.api_calls++;
+		p->stats.counts.bytes += res->bytes;
+		return o;
+	}
+	res->http_status = 200;
+	snprintf(res->content_type, sizeof(res->content_type), "file %s", p->replay_path);
+	if (extract_file(p->replay_path, on_body, a, errbuf))
+	{
+		res->bytes = transform_bytes(a->tf);
+		return API_OK;
+	}
+	if (a->stop != STOP_NONE)
+		return API_SINK_STOPPED;
+	etl_seterr(res->message, "%s", errbuf);
+	return API_FATAL;
+}
+
+/*
+ * window_attempt: one try at [from, to). Everything the attempt opened is
+ * closed before it returns; anything not committed is rolled back.
+ */
+static AttemptResult
+window_attempt(Pipeline *p, int64_t from, int64_t to, LoadMode mode, char *why)
+{
+	Attempt		a = {0};
+	ApiResult	res = {0};
+	LoadCounts	extra = {0};
+	TransformOptions topt = {0};
+	AttemptResult r = AT_FAILED;
+	ApiOutcome	o;
+	char		errbuf[ETL_ERRLEN] = "";
+	bool		begun = false;
+
+	a.p = p;
+	topt.want_raw = (p->loader == NULL);
+	a.tf = transform_new(&topt, on_record, on_reject, &a);
+	if (a.tf == NULL)
+	{
+		etl_seterr(why, "out of memory");
+		goto cleanup;
+	}
+	if (!target_begin(&a, from, to, mode))
+	{
+		etl_seterr(why, "cannot begin the window (logged above)");
+		goto cleanup;
+	}
+	begun = true;
+	if (p->cfg->archive_dir != NULL && p->replay_path == NULL)
+	{
+		a.archive = archive_open(p->cfg->archive_dir, p->cfg->operation, p->cfg->report,
+								 from, to, errbuf);
+		if (a.archive == NULL)
+		{
+			etl_seterr(why, "archive: %s", errbuf);
+			goto cleanup;
+		}
+	}
+
+	o = fetch_body(&a, from, to, &res, &extra);
+	if (o == API_OK && !transform_finish(a.tf))
+	{
+		if (transform_sink_stopped(a.tf))
+			o = API_SINK_STOPPED;
+		else
+		{
+			describe_body(&res, transform_error(a.tf), why);
+			r = p->replay_path ? AT_FAILED : AT_RETRY;
+			goto cleanup;
+		}
+	}
+	if (o == API_OK)
+	{
+		const TransformEnvelope *env = transform_envelope(a.tf);
+
+		o = envelope_outcome(env, res.message);
+		if (o == API_OK && env->data == ENV_DATA_OTHER)
+		{
+			describe_body(&res, "\"data\" is neither a list of records nor an object", why);
+			r = p->replay_path ? AT_FAILED : AT_RETRY;
+			goto cleanup;
+		}
+	}
+
+	switch (o)
+	{
+		case API_OK:
+		case API_EMPTY:
+			if (o == API_EMPTY)
+				log_info("extract", "no records in the window (%s)", res.message);
+			r = window_commit(&a, from, to, &extra, why);
+			if (r == AT_DONE && a.archive != NULL)
+			{
+				Archive    *ar = a.archive;
+
+				a.archive = NULL;
+				if (!archive_commit(ar, errbuf))
+					log_warn("extract", "archive: %s", errbuf);
+			}
+			if (r == AT_DONE)
+				begun = false;
+			break;
+		case API_RETRY:
+			r = AT_RETRY;
+			etl_seterr(why, "%s", res.message);
+			break;
+		case API_RETRY_MAINT:
+			r = AT_RETRY_MAINT;
+			etl_seterr(why, "%s", res.message);
+			break;
+		case API_FATAL:
+			r = AT_FAILED;
+			etl_seterr(why, "%s", res.message);
+			break;
+		case API_QUOTA:
+			r = AT_QUOTA;
+			etl_seterr(why, "%s", res.message);
+			break;
+		case API_SINK_STOPPED:
+			r = stopped_result(&a, &res, why);
+			break;
+	}
+
+cleanup:
+	if (begun && r != AT_DONE)
+	{
+		if (p->loader != NULL)
+			loader_window_abort(p->loader, why[0] ? why : "window abandoned");
+	}
+	if (a.spool != NULL)
+		fclose(a.spool);
+	archive_abort(a.archive);
+	transform_free(a.tf);
+	return r;
+}
+
+/* sleep_interruptible: sleep seconds, returning false when asked to stop. */
+static bool
+sleep_interruptible(double seconds)
+{
+	while (seconds > 0 && !pipeline_stop_requested)
+	{
+		double		slice = seconds < 0.1 ? seconds : 0.1;
+		struct timespec ts;
+
+		ts.tv_sec = (time_t) slice;
+		ts.tv_nsec = (long) ((slice - (double) ts.tv_sec) * 1e9);
+		nanosleep(&ts, NULL);
+		seconds -= slice;
+	}
+	return !pipeline_stop_requested;
+}
+
+/* fail: remember why the window ended the run; returns st. */
+static PipeStatus
+fail(Pipeline *p, PipeStatus st, const char *name, const char *why)
+{
+	etl_seterr(p->stats.error, "window %s: %s", name, why);
+	return st;
+}
+
+/*
+ * window_load: [from, to) loaded completely, or a status saying why not.
+ * Retries what is worth retrying, splits at the record cap, and loads again
+ * in merge mode when the fast mode met records already there.
+ */
+static PipeStatus
+window_load(Pipeline *p, int64_t from, int64_t to)
+{
+	const EtlConfig *cfg = p->cfg;
+	LoadMode	mode = LOAD_FAST;
+	int			attempt = 0;
+	char		name[96];
+
+	window_name(from, to, name, sizeof(name));
+	if (p->loader != NULL)
+	{
+		bool		overlap = false;
+		bool		covered = false;
+
+		if (!loader_window_state(p->loader, from, to, &overlap, &covered))
+			return fail(p, PIPE_FAILED, name, "database error (logged above)");
+		if (p->reload || overlap)
+			mode = LOAD_MERGE;
+	}
+
+	for (;;)
+	{
+		char		why[ETL_ERRLEN] = "";
+		AttemptResult r;
+		double		delay;
+
+		if (pipeline_stop_requested)
+			return fail(p, PIPE_INTERRUPTED, name, "interrupted");
+		r = window_attempt(p, from, to, mode, why);
+		switch (r)
+		{
+			case AT_DONE:
+				return PIPE_OK;
+			case AT_CONFLICT:
+				if (mode == LOAD_MERGE)
+					return fail(p, PIPE_FAILED, name,
+								"unexpected unique violation while merging");
+				log_info("pipeline", "window %s holds records loaded before; merging them", name);
+				mode = LOAD_MERGE;
+				continue;
+			case AT_SPLIT:
+				{
+					int64_t		mid = from + (to - from) / 2;
+					PipeStatus	st;
+
+					if (to - from <= 1)
+						return fail(p, PIPE_FAILED, name,
+									"the API's record cap (api.max_records) is reached within "
+									"one second; nothing can be split further");
+					log_info("pipeline", "window %s reached the record cap (%lld); splitting it in halves",
+							 name, (long long) cfg->max_records);
+					st = window_load(p, from, mid);
+					if (st != PIPE_OK)
+						return st;
+					return window_load(p, mid, to);
+				}
+			case AT_RETRY:
+			case AT_RETRY_MAINT:
+				if (p->replay_path != NULL || attempt >= cfg->retries)
+				{
+					char		msg[ETL_ERRLEN];
+
+					snprintf(msg, sizeof(msg), "%s (after %d attempts)", why, attempt + 1);
+					return fail(p, PIPE_FAILED, name, msg);
+				}
+				delay = api_backoff_delay(r == AT_RETRY ? API_RETRY : API_RETRY_MAINT, attempt,
+										  cfg->backoff_s, cfg->maintenance_wait_s);
+				log_warn("pipeline", "window %s: %s; retry %d of %lld in %.1fs", name, why,
+						 attempt + 1, (long long) cfg->retries, delay);
+				if (!sleep_interruptible(delay))
+					return fail(p, PIPE_INTERRUPTED, name, "interrupted");
+				attempt++;
+				continue;
+			case AT_FAILED:
+				return fail(p, PIPE_FAILED, name, why);
+			case AT_QUOTA:
+				{
+					char		msg[ETL_ERRLEN];
+
+					snprintf(msg, sizeof(msg), "%s; what is loaded stays loaded, run again "
+							 "after the token's daily limit resets", why);
+					return fail(p, PIPE_TRYLATER, name, msg);
+				}
+			case AT_INTERRUPTED:
+				return fail(p, PIPE_INTERRUPTED, name, why);
+		}
+	}
+}
+
+int64_t
+pipeline_window_end(int64_t t, double window_s, int64_t limit)
+{
+	int64_t		end;
+
+	if (window_s >= 86400 && fmod(window_s, 86400) == 0)
+	{
+		WallTime	w;
+		struct tm	tm = {0};
+		time_t		days;
+
+		/* Step whole local days: normalize the date with timegm/gmtime. */
+		wvtime_epoch_to_local(t, &w);
+		tm.tm_year = w.year - 1900;
+		tm.tm_mon = w.mon - 1;
+		tm.tm_mday = w.day + (int) (window_s / 86400);
+		tm.tm_hour = 12;
+		days = timegm(&tm);
+		gmtime_r(&days, &tm);
+		w.year = tm.tm_year + 1900;
+		w.mon = tm.tm_mon + 1;
+		w.day = tm.tm_mday;
+		end = wvtime_local_to_epoch(&w);
+		if (end <= t)
+			end = t + (int64_t) window_s;
+	}
+	else
+		end = t + (int64_t) window_s;
+	return end < limit ? end : limit;
+}
+
+static void
+show_progress(Pipeline *p, time_t started)
+{
+	double		elapsed = difftime(time(NULL), started);
+	double		rate = elapsed > 0 ? (double) p->stats.counts.records / elapsed : 0;
+	uint64_t	done = p->stats.windows_done + p->stats.windows_skipped;
+	double		eta = done > 0 ? elapsed / (double) done *
+		(double) (p->stats.windows_total - done) : 0;
+
+	log_progress("windows %llu/%llu, %llu records, %.0f records/s, ETA %02d:%02d:%02d",
+				 (unsigned long long) done, (unsigned long long) p->stats.windows_total,
+				 (unsigned long long) p->stats.counts.records, rate,
+				 (int) (eta / 3600), (int) fmod(eta / 60, 60), (int) fmod(eta, 60));
+}
+
+/* A replayed body is one window: [from, to) as the user gave it. */
+static int64_t
+next_end(const Pipeline *p, int64_t t, int64_t to)
+{
+	if (p->replay_path != NULL)
+		return to;
+	return pipeline_window_end(t, p->cfg->window_s, to);
+}
+
+PipeStatus
+pipeline_run(Pipeline *p, int64_t from, int64_t to)
+{
+	time_t		started = time(NULL);
+	bool		skip_loaded = (p->loader != NULL && !p->reload && !p->move_watermark &&
+							   p->replay_path == NULL);
+
+	p->stats.windows_total = 0;
+	for (int64_t t = from; t < to; t = next_end(p, t, to))
+		p->stats.windows_total++;
+
+	for (int64_t t = from; t < to;)
+	{
+		int64_t		end = next_end(p, t, to);
+		PipeStatus	st;
+
+		if (skip_loaded)
+		{
+			bool		overlap = false;
+			bool		covered = false;
+
+			if (!loader_window_state(p->loader, t, end, &overlap, &covered))
+			{
+				etl_seterr(p->stats.error, "database error (logged above)");
+				return PIPE_FAILED;
+			}
+			if (covered)
+			{
+				p->stats.windows_skipped++;
+				t = end;
+				continue;
+			}
+		}
+		st = window_load(p, t, end);
+		if (st != PIPE_OK)
+		{
+			log_progress_end();
+			return st;
+		}
+		p->stats.windows_done++;
+		if (p->progress)
+			show_progress(p, started);
+		t = end;
+	}
+	log_progress_end();
+	if (p->stats.windows_skipped > 0)
+		log_info("pipeline", "%llu windows were loaded before and skipped (--reload loads them again)",
+				 (unsigned long long) p->stats.windows_skipped);
+	return PIPE_OK;
+}

@@ -1,0 +1,96 @@
+/*
+ * transform/transform.h
+ *   Streams a diagram_4 answer body through yajl's SAX parser as it arrives
+ *   and hands each record, typed, to a sink. Never holds the whole body:
+ *   memory is bounded by one record (and the configured field limits).
+ *
+ *   Accepted bodies: the envelope {"code":..,"error":..,"msg":..,"data":X}
+ *   with X an array of records, a single record object, null or missing;
+ *   also a bare top-level array of records (a replayed data array).
+ *
+ *   Pure: never logs. Errors are returned as text (transform_error).
+ */
+#ifndef WVETL_TRANSFORM_H
+#define WVETL_TRANSFORM_H
+
+#include "common/etl.h"
+#include "common/record.h"
+
+/*
+ * RecordSink: receives each typed record. rec and everything it points to
+ * are borrowed for the duration of the call. Return false to stop the
+ * transform; the sink keeps its own reason (transform_feed then returns
+ * false and transform_sink_stopped() is true).
+ */
+typedef bool (*RecordSink) (void *ctx, const SurveyRecord *rec);
+
+/*
+ * RejectSink: receives a record that cannot be loaded (no readable `date`),
+ * as compact re-serialized JSON plus a one-line reason. Borrowed, as above.
+ */
+typedef bool (*RejectSink) (void *ctx, const char *raw, size_t raw_len,
+							const char *reason, uint64_t seq);
+
+typedef struct TransformOptions
+{
+	bool		want_raw;		/* fill rec->raw for every record */
+	size_t		max_field_bytes;	/* one value; 0 = default 1 MiB */
+	size_t		max_record_bytes;	/* one record; 0 = default 16 MiB */
+	int			max_depth;		/* JSON nesting; 0 = default 32 */
+} TransformOptions;
+
+typedef enum EnvelopeData
+{
+	ENV_DATA_MISSING = 0,
+	ENV_DATA_NULL,
+	ENV_DATA_ARRAY,
+	ENV_DATA_OBJECT,
+	ENV_DATA_OTHER				/* a scalar where records were expected */
+} EnvelopeData;
+
+typedef struct TransformEnvelope
+{
+	bool		has_code;
+	char		code[64];		/* as sent: number digits or string text */
+	char		msg[512];		/* truncated to fit; NUL-terminated */
+	char		error[512];
+	EnvelopeData data;
+	uint64_t	records;		/* records handed to the record sink */
+	uint64_t	rejects;		/* records handed to the reject sink */
+} TransformEnvelope;
+
+typedef struct Transform Transform;
+
+/* Returns NULL only when out of memory. opt may be NULL (defaults). */
+Transform  *transform_new(const TransformOptions *opt,
+						  RecordSink on_record, RejectSink on_reject, void *ctx);
+
+/* Feed the next chunk (any size, any boundary). false: stop; see
+ * transform_error() / transform_sink_stopped(). */
+bool		transform_feed(Transform *t, const char *data, size_t len);
+
+/* End of body: completes the parse (catches truncation). */
+bool		transform_finish(Transform *t);
+
+/* After a false return: a one-line message, e.g.
+ * "invalid JSON at byte 1234: unallowed token (expected a value)". */
+const char *transform_error(const Transform *t);
+bool		transform_sink_stopped(const Transform *t);
+
+const TransformEnvelope *transform_envelope(const Transform *t);
+uint64_t	transform_bytes(const Transform *t);	/* bytes fed so far */
+
+void		transform_free(Transform *t);
+
+/* Pure helpers, exposed for unit tests. */
+
+/* True when s is a placeholder: "", "-", "--" or only blanks. */
+bool		transform_is_placeholder(const char *s, size_t n);
+/* q<N> key (any case, N positive, leading zeros allowed) -> N; else -1. */
+int32_t		transform_question_no(const char *key, size_t n);
+/* "[H]H:MM:SS", "MM:SS" or plain seconds -> seconds; false if not one. */
+bool		transform_parse_duration(const char *s, size_t n, int32_t *out);
+/* A plain decimal number ("-3", "4.5", "+2")? (answer_num) */
+bool		transform_is_decimal(const char *s, size_t n);
+
+#endif							/* WVETL_TRANSFORM_H */
