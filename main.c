@@ -272,6 +272,7 @@ open_api(const EtlConfig *cfg)
 	o.ca_file = cfg->ca_file;
 	o.timeout_s = cfg->timeout_s;
 	o.min_interval_s = cfg->min_interval_s;
+	o.stop = &pipeline_stop_requested;
 	api = api_client_new(&o, errbuf);
 	if (api == NULL)
 		log_error("extract", "%s", errbuf);
@@ -619,11 +620,8 @@ load_config(const CliOptions *cli, EtlConfig *cfg)
 		goto fail;
 	if (!wvtime_set_zone(cfg->timezone, errbuf))
 	{
-		char		msg[ETL_ERRLEN];
-
-		snprintf(msg, sizeof(msg), "api.timezone: %s", errbuf);
-		snprintf(errbuf, sizeof(errbuf), "%s", msg);
-		goto fail;
+		fprintf(stderr, "wvetl: configuration error: api.timezone: %s\n", errbuf);
+		return false;
 	}
 	return true;
 fail:

@@ -571,7 +571,7 @@ window_load(Pipeline *p, int64_t from, int64_t to)
 				{
 					char		msg[ETL_ERRLEN];
 
-					snprintf(msg, sizeof(msg), "%s (after %d attempts)", why, attempt + 1);
+					etl_seterr(msg, "%s (after %d attempts)", why, attempt + 1);
 					return fail(p, PIPE_FAILED, name, msg);
 				}
 				delay = api_backoff_delay(r == AT_RETRY ? API_RETRY : API_RETRY_MAINT, attempt,
@@ -588,8 +588,8 @@ window_load(Pipeline *p, int64_t from, int64_t to)
 				{
 					char		msg[ETL_ERRLEN];
 
-					snprintf(msg, sizeof(msg), "%s; what is loaded stays loaded, run again "
-							 "after the token's daily limit resets", why);
+					etl_seterr(msg, "%s; what is loaded stays loaded, run again "
+							   "after the token's daily limit resets", why);
 					return fail(p, PIPE_TRYLATER, name, msg);
 				}
 			case AT_INTERRUPTED:

@@ -1,0 +1,384 @@
+/*
+ * extract/archive.c
+ *   The raw archive (every response body kept gzipped, written under a
+ *   temporary name and renamed when complete) and extract_file, which reads
+ *   a saved body back (plain or gzip). Fills errbufs; never logs.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <zlib.h>
+
+#include "common/wvtime.h"
+#include "extract/extract.h"
+
+#define ARCHIVE_DIR_MODE	0750
+#define ARCHIVE_FILE_MODE	0640	/* bodies hold phone numbers and names */
+#define ARCHIVE_GZ_MODE		"wb6"
+#define EXTRACT_CHUNK		(64 * 1024)
+
+struct Archive
+{
+	gzFile		gz;				/* writes through a dup of fd */
+	int			fd;				/* kept to fsync after gzclose */
+	char	   *path;			/* final name; owned */
+	char	   *tmp;			/* path.tmp.PID; owned */
+	bool		failed;			/* sticky: a write failed */
+	char		err[128];		/* why, for archive_commit */
+};
+
+static void archive_sanitize(const char *in, char *out, size_t outlen);
+static bool archive_mkdirs(char *dir, char *errbuf);
+static bool archive_paths(Archive *a, const char *dir, const char *operation,
+						  const char *report, int64_t from, int64_t to,
+						  char *errbuf);
+static bool archive_create(Archive *a, char *errbuf);
+static void archive_free(Archive *a);
+static void archive_gzerror(Archive *a);
+
+/*
+ * archive_sanitize: make in safe as one path component: only [A-Za-z0-9._-]
+ * survive, others become '_'; a leading '.' too, so the result can never be
+ * ".", ".." or hidden. An empty name becomes "_".
+ */
+static void
+archive_sanitize(const char *in, char *out, size_t outlen)
+{
+	size_t		i;
+
+	for (i = 0; in != NULL && in[i] != '\0' && i + 1 < outlen; i++)
+	{
+		char		ch = in[i];
+		bool		ok = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+			(ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-';
+
+		out[i] = (ok && !(i == 0 && ch == '.')) ? ch : '_';
+	}
+	if (i == 0 && outlen > 1)
+		out[i++] = '_';
+	out[i] = '\0';
+}
+
+/*
+ * archive_mkdirs: mkdir -p dir (modified in place while walking, restored
+ * before returning). Existing directories are fine.
+ */
+static bool
+archive_mkdirs(char *dir, char *errbuf)
+{
+	char	   *p;
+	char		saved;
+
+	for (p = dir + 1;; p++)
+	{
+		if (*p != '/' && *p != '\0')
+			continue;
+		saved = *p;
+		*p = '\0';
+		if (mkdir(dir, ARCHIVE_DIR_MODE) != 0 && errno != EEXIST)
+		{
+			etl_seterr(errbuf, "cannot create directory %s: %s", dir, strerror(errno));
+			*p = saved;
+			return false;
+		}
+		*p = saved;
+		if (saved == '\0')
+			return true;
+	}
+}
+
+/*
+ * archive_paths: fill a->path and a->tmp, creating the directories.
+ * DIR/OPERATION/YYYY/MM/REPORT_FROM_TO.json.gz, YYYY and MM from FROM.
+ */
+static bool
+archive_paths(Archive *a, const char *dir, const char *operation,
+			  const char *report, int64_t from, int64_t to, char *errbuf)
+{
+	char		op[128];
+	char		rep[128];
+	char		cfrom[32];
+	char		cto[32];
+	char	   *sub = NULL;
+	bool		ok = false;
+
+	archive_sanitize(operation, op, sizeof(op));
+	archive_sanitize(report, rep, sizeof(rep));
+	wvtime_format_compact(from, cfrom);
+	wvtime_format_compact(to, cto);
+
+	if (asprintf(&sub, "%s/%s/%.4s/%.2s", dir, op, cfrom, cfrom + 4) < 0)
+	{
+		sub = NULL;
+		etl_seterr(errbuf, "out of memory");
+		goto cleanup;
+	}
+	if (!archive_mkdirs(sub, errbuf))
+		goto cleanup;
+	if (asprintf(&a->path, "%s/%s_%s_%s.json.gz", sub, rep, cfrom, cto) < 0)
+	{
+		a->path = NULL;
+		etl_seterr(errbuf, "out of memory");
+		goto cleanup;
+	}
+	if (asprintf(&a->tmp, "%s.tmp.%ld", a->path, (long) getpid()) < 0)
+	{
+		a->tmp = NULL;
+		etl_seterr(errbuf, "out of memory");
+		goto cleanup;
+	}
+	ok = true;
+
+cleanup:
+	free(sub);
+	return ok;
+}
+
+/*
+ * archive_create: open a->tmp and a gzip stream on a dup of its descriptor
+ * (gzclose closes the dup; a->fd stays ours for fsync).
+ */
+static bool
+archive_create(Archive *a, char *errbuf)
+{
+	int			gzfd;
+
+	a->fd = open(a->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, ARCHIVE_FILE_MODE);
+	if (a->fd < 0)
+	{
+		etl_seterr(errbuf, "cannot create %s: %s", a->tmp, strerror(errno));
+		return false;
+	}
+	gzfd = dup(a->fd);
+	if (gzfd < 0)
+	{
+		etl_seterr(errbuf, "cannot write %s: %s", a->tmp, strerror(errno));
+		return false;
+	}
+	a->gz = gzdopen(gzfd, ARCHIVE_GZ_MODE);
+	if (a->gz == NULL)
+	{
+		close(gzfd);
+		etl_seterr(errbuf, "cannot start gzip stream in %s", a->tmp);
+		return false;
+	}
+	if (gzbuffer(a->gz, EXTRACT_CHUNK) != 0)
+	{
+		etl_seterr(errbuf, "cannot size gzip buffer for %s", a->tmp);
+		return false;
+	}
+	return true;
+}
+
+/* archive_free: close whatever is open and free a (files are left alone). */
+static void
+archive_free(Archive *a)
+{
+	if (a == NULL)
+		return;
+	if (a->gz != NULL)
+		(void) gzclose_w(a->gz);
+	if (a->fd >= 0)
+		close(a->fd);
+	free(a->path);
+	free(a->tmp);
+	free(a);
+}
+
+/* archive_gzerror: remember the stream's error for archive_commit. */
+static void
+archive_gzerror(Archive *a)
+{
+	int			zerr = Z_OK;
+	const char *msg = gzerror(a->gz, &zerr);
+
+	a->failed = true;
+	if (zerr == Z_ERRNO)
+		msg = strerror(errno);
+	snprintf(a->err, sizeof(a->err), "%s", msg != NULL ? msg : "unknown error");
+}
+
+/*
+ * archive_open: see extract.h. Returns a new Archive the caller must end
+ * with archive_commit or archive_abort; NULL on failure (errbuf says why,
+ * and nothing is left on disk but possibly empty directories).
+ */
+Archive *
+archive_open(const char *dir, const char *operation, const char *report,
+			 int64_t from, int64_t to, char *errbuf)
+{
+	Archive    *a;
+
+	if (dir == NULL || dir[0] == '\0')
+	{
+		etl_seterr(errbuf, "no archive directory");
+		return NULL;
+	}
+	a = calloc(1, sizeof(Archive));
+	if (a == NULL)
+	{
+		etl_seterr(errbuf, "out of memory");
+		return NULL;
+	}
+	a->fd = -1;
+	if (!archive_paths(a, dir, operation, report, from, to, errbuf))
+	{
+		archive_free(a);
+		return NULL;
+	}
+	if (!archive_create(a, errbuf))
+	{
+		if (a->fd >= 0)
+			unlink(a->tmp);
+		archive_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+/*
+ * archive_write: append len bytes. False (and the archive is failed: commit
+ * will refuse it) when gzip or the disk refuse them. NULL a: true.
+ */
+bool
+archive_write(Archive *a, const char *data, size_t len)
+{
+	if (a == NULL)
+		return true;
+	if (a->failed)
+		return false;
+	while (len > 0)
+	{
+		/* gzwrite takes an unsigned int and returns an int */
+		unsigned int n = len > INT_MAX ? INT_MAX : (unsigned int) len;
+
+		if (gzwrite(a->gz, data, n) != (int) n)
+		{
+			archive_gzerror(a);
+			return false;
+		}
+		data += n;
+		len -= n;
+	}
+	return true;
+}
+
+/*
+ * archive_commit: finish the gzip stream, fsync, and rename the file to its
+ * final name. Frees a whatever happens; on failure the temporary file is
+ * removed and errbuf says why. NULL a: true.
+ */
+bool
+archive_commit(Archive *a, char *errbuf)
+{
+	bool		ok = false;
+	int			zrc;
+
+	if (a == NULL)
+		return true;
+	if (a->failed)
+	{
+		etl_seterr(errbuf, "cannot write %s: %s", a->tmp, a->err);
+		goto cleanup;
+	}
+	zrc = gzclose_w(a->gz);
+	a->gz = NULL;
+	if (zrc != Z_OK)
+	{
+		etl_seterr(errbuf, "cannot finish %s: %s", a->tmp,
+				   zrc == Z_ERRNO ? strerror(errno) : zError(zrc));
+		goto cleanup;
+	}
+	if (fsync(a->fd) != 0)
+	{
+		etl_seterr(errbuf, "cannot fsync %s: %s", a->tmp, strerror(errno));
+		goto cleanup;
+	}
+	if (rename(a->tmp, a->path) != 0)
+	{
+		etl_seterr(errbuf, "cannot rename %s to %s: %s", a->tmp, a->path,
+				   strerror(errno));
+		goto cleanup;
+	}
+	ok = true;
+
+cleanup:
+	if (!ok)
+		unlink(a->tmp);
+	archive_free(a);
+	return ok;
+}
+
+/* archive_abort: drop the temporary file and free a. NULL a: no-op. */
+void
+archive_abort(Archive *a)
+{
+	if (a == NULL)
+		return;
+	if (a->gz != NULL)
+		(void) gzclose_w(a->gz);
+	a->gz = NULL;
+	unlink(a->tmp);
+	archive_free(a);
+}
+
+/*
+ * extract_file: see extract.h. gzread reads plain files transparently, so
+ * one loop serves both. A truncated gzip file is a read error (zlib reports
+ * "unexpected end of file"). Errbuf: the cause, or "stopped" when the sink
+ * said stop (its own reason is its own).
+ */
+bool
+extract_file(const char *path, ExtractSink sink, void *ctx, char *errbuf)
+{
+	gzFile		gz = NULL;
+	char	   *chunk = NULL;
+	bool		ok = false;
+	int			n;
+	int			zerr = Z_OK;
+
+	chunk = malloc(EXTRACT_CHUNK);
+	if (chunk == NULL)
+	{
+		etl_seterr(errbuf, "out of memory");
+		goto cleanup;
+	}
+	errno = 0;
+	gz = gzopen(path, "rb");
+	if (gz == NULL)
+	{
+		etl_seterr(errbuf, "cannot open %s: %s", path,
+				   errno ? strerror(errno) : "out of memory");
+		goto cleanup;
+	}
+	while ((n = gzread(gz, chunk, EXTRACT_CHUNK)) > 0)
+	{
+		if (!sink(ctx, chunk, (size_t) n))
+		{
+			etl_seterr(errbuf, "stopped");
+			goto cleanup;
+		}
+	}
+	/* a truncated gzip stream ends like a file (n == 0) with Z_BUF_ERROR */
+	if (n < 0 || (gzerror(gz, &zerr), zerr != Z_OK))
+	{
+		const char *msg = gzerror(gz, &zerr);
+
+		etl_seterr(errbuf, "cannot read %s: %s", path,
+				   zerr == Z_ERRNO ? strerror(errno) : msg);
+		goto cleanup;
+	}
+	ok = true;
+
+cleanup:
+	if (gz != NULL)
+		(void) gzclose_r(gz);
+	free(chunk);
+	return ok;
+}
