@@ -313,6 +313,9 @@ window_commit(Attempt *a, int64_t from, int64_t to, const LoadCounts *extra, cha
 static AttemptResult
 stopped_result(Attempt *a, const ApiResult *res, char *why)
 {
+	/* extract stops a stalled transfer itself when asked to stop */
+	if (a->stop == STOP_NONE && pipeline_stop_requested)
+		a->stop = STOP_INTERRUPT;
 	switch (a->stop)
 	{
 		case STOP_CAP:

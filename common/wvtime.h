@@ -29,7 +29,9 @@ const char *wvtime_zone(void);
 bool		wvtime_parse_wall(const char *s, size_t n, WallTime *out);
 
 /* Local wall-clock time in the zone -> seconds since epoch. A time that
- * falls in a DST gap or overlap resolves as mktime does (isdst = -1).
+ * falls in a DST gap or overlap takes the UTC offset in force just before
+ * the transition, as PostgreSQL does (an overlap gives its first
+ * occurrence; a gap agrees with mktime, isdst = -1). Deterministic.
  * Fast: caches the zone offset per hour. */
 int64_t		wvtime_local_to_epoch(const WallTime *wt);
 void		wvtime_epoch_to_local(int64_t t, WallTime *out);

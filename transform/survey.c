@@ -1,0 +1,756 @@
+/*
+ * transform/survey.c
+ *   The streaming record state machine: yajl SAX callbacks that find the
+ *   records in an answer body (envelope or bare array), collect each
+ *   record's keys and values into a reused arena, re-serialize nested
+ *   values as compact JSON, enforce the size and depth limits, and hand
+ *   each finished record to record.c for typing and then to the sinks.
+ *
+ *   Where things are, by container depth (1 = the top-level value):
+ *     {"code":..,"data":[ {record}, ... ], "other": <skipped>}
+ *       envelope = depth 1, records array = depth 2, record = depth 3
+ *     {"data": {record}}            record = depth 2
+ *     [ {record}, ... ]             records array = depth 1, record = 2
+ *   A container that is a record's value is "captured": written as JSON
+ *   text into the arena as the value. An element of a records array that
+ *   is not an object is rejected ("record is not a JSON object").
+ *
+ *   Numbers arrive as text (yajl_number), never converted. yajl's string
+ *   pointers are only valid during the callback: everything is copied.
+ *   U+0000 never leaves the transform, not even in raw (PostgreSQL text
+ *   and jsonb cannot hold it): it is dropped and noted in extras.
+ *   Errors name a record by its seq ("record 0" is the first).
+ *
+ *   Limits are checked as values arrive; yajl itself has already buffered
+ *   a single string or number token whole before handing it over, so the
+ *   real bound on one token is the body size the extract stage allows.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yajl/yajl_parse.h>
+
+#include "transform/transform.h"
+#include "transform/transform_int.h"
+
+#define DEFAULT_MAX_FIELD (1024 * 1024)
+#define DEFAULT_MAX_RECORD (16 * 1024 * 1024)
+#define DEFAULT_MAX_DEPTH 32
+#define KEY_QUOTE_MAX 64		/* bytes of a key quoted in an error */
+
+/* The envelope key whose value comes next. */
+typedef enum EnvKey
+{
+	EK_NONE = 0,
+	EK_CODE,
+	EK_MSG,
+	EK_ERROR,
+	EK_DATA,
+	EK_OTHER
+} EnvKey;
+
+/* Per level of a captured (nested) value. */
+#define LVL_ARRAY 1				/* the container is an array */
+#define LVL_COMMA 2				/* a value was written: next needs ',' */
+
+struct Transform
+{
+	TransformOptions opt;
+	RecordSink	on_record;
+	RejectSink	on_reject;
+	void	   *ctx;
+	yajl_handle yh;
+	TransformEnvelope env;
+
+	uint64_t	bytes;			/* fed before the current chunk */
+	uint64_t	seq;			/* next record's position */
+	bool		started;		/* the top-level value has begun */
+	bool		failed;
+	bool		sink_stopped;
+	bool		finished;
+	char		err[ETL_ERRLEN];
+
+	int			depth;			/* open containers */
+	bool		top_map;		/* top-level value is the envelope */
+	EnvKey		env_key;
+	int			skip_depth;		/* > 0: skipping the container opened there */
+	int			records_depth;	/* > 0: depth of the records array */
+	int			rec_depth;		/* > 0: depth of the record map */
+	bool		elem_capture;	/* capturing a non-object array element */
+
+	/* capture of a nested value into the arena */
+	int			cap_level;		/* open containers of the captured value */
+	uint8_t    *lvl;			/* LVL_* per captured level */
+	size_t		cap_index;		/* the field being captured */
+
+	RecordScratch rs;
+	SurveyRecord rec;
+};
+
+static int	cb_null(void *ctx);
+static int	cb_boolean(void *ctx, int v);
+static int	cb_number(void *ctx, const char *s, size_t n);
+static int	cb_string(void *ctx, const unsigned char *s, size_t n);
+static int	cb_start_map(void *ctx);
+static int	cb_map_key(void *ctx, const unsigned char *s, size_t n);
+static int	cb_end_map(void *ctx);
+static int	cb_start_array(void *ctx);
+static int	cb_end_array(void *ctx);
+
+static int	on_scalar(Transform *t, FieldKind kind, const char *s, size_t n);
+static int	on_start(Transform *t, bool is_array);
+static int	on_end(Transform *t);
+static int	fail(Transform *t, const char *fmt,...) __attribute__((format(printf, 2, 3)));
+static const char *key_quote(Transform *t, char *out, size_t outlen);
+static int	check_sizes(Transform *t, const RawField *f);
+static int	record_value(Transform *t, FieldKind kind, const char *s, size_t n);
+static void cap_before_value(Transform *t);
+static int	cap_scalar(Transform *t, FieldKind kind, const char *s, size_t n);
+static int	cap_start(Transform *t, bool is_array);
+static int	cap_end(Transform *t);
+static void env_scalar(Transform *t, FieldKind kind, const char *s, size_t n);
+static void env_copy(char *dst, size_t size, const char *s, size_t n);
+static int	element_scalar(Transform *t, FieldKind kind, const char *s, size_t n);
+static int	record_begin(Transform *t);
+static int	record_end(Transform *t);
+static int	reject_emit(Transform *t, const char *raw, size_t len, const char *reason);
+static void set_yajl_error(Transform *t, const char *data, size_t len, bool at_finish);
+
+static const yajl_callbacks callbacks = {
+	cb_null,
+	cb_boolean,
+	NULL,						/* integers and doubles: never, numbers */
+	NULL,						/* come as text through yajl_number */
+	cb_number,
+	cb_string,
+	cb_start_map,
+	cb_map_key,
+	cb_end_map,
+	cb_start_array,
+	cb_end_array
+};
+
+/*
+ * transform_new: a transform ready for the first chunk. The sinks may be
+ * NULL (records are then only counted). Returns NULL when out of memory.
+ */
+Transform *
+transform_new(const TransformOptions *opt, RecordSink on_record,
+			  RejectSink on_reject, void *ctx)
+{
+	Transform  *t = calloc(1, sizeof(*t));
+
+	if (t == NULL)
+		return NULL;
+	if (opt != NULL)
+		t->opt = *opt;
+	if (t->opt.max_field_bytes == 0)
+		t->opt.max_field_bytes = DEFAULT_MAX_FIELD;
+	if (t->opt.max_record_bytes == 0)
+		t->opt.max_record_bytes = DEFAULT_MAX_RECORD;
+	if (t->opt.max_depth <= 0)
+		t->opt.max_depth = DEFAULT_MAX_DEPTH;
+	t->on_record = on_record;
+	t->on_reject = on_reject;
+	t->ctx = ctx;
+	t->lvl = malloc((size_t) t->opt.max_depth + 1);
+	/* Default config: UTF-8 validated, one value, no trailing garbage,
+	 * no partial values, no comments. */
+	t->yh = yajl_alloc(&callbacks, NULL, t);
+	if (t->lvl == NULL || t->yh == NULL)
+	{
+		transform_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+void
+transform_free(Transform *t)
+{
+	if (t == NULL)
+		return;
+	if (t->yh != NULL)
+		yajl_free(t->yh);
+	record_scratch_free(&t->rs);
+	free(t->lvl);
+	free(t);
+}
+
+/*
+ * set_yajl_error: "invalid JSON at byte N: <message>" from yajl's
+ * non-verbose text (first line, without its "parse error: " prefix or final
+ * period). N counts the body's bytes up to and including the token where
+ * yajl stopped (yajl_get_bytes_consumed, made absolute), so it does not
+ * depend on how the body was chunked. The string yajl allocates is always
+ * freed.
+ */
+static void
+set_yajl_error(Transform *t, const char *data, size_t len, bool at_finish)
+{
+	unsigned char *msg = yajl_get_error(t->yh, 0, (const unsigned char *) data, len);
+	const char *m = msg ? (const char *) msg : "unknown error";
+	const char *colon = strstr(m, "error: ");
+	uint64_t	at = t->bytes + (at_finish ? 0 : yajl_get_bytes_consumed(t->yh));
+	int			mlen;
+
+	if (colon != NULL)
+		m = colon + strlen("error: ");
+	mlen = (int) strcspn(m, "\r\n");
+	while (mlen > 0 && (m[mlen - 1] == ' ' || m[mlen - 1] == '.'))
+		mlen--;
+	if (at_finish && strncmp(m, "premature EOF", 13) == 0)
+		etl_seterr(t->err, "truncated body: JSON ends at byte %llu before its end",
+				   (unsigned long long) at);
+	else
+		etl_seterr(t->err, "invalid JSON at byte %llu: %.*s",
+				   (unsigned long long) at, mlen, m);
+	if (msg != NULL)
+		yajl_free_error(t->yh, msg);
+}
+
+/*
+ * transform_feed: parse the next chunk. False on a JSON error, a limit, a
+ * record that cannot be typed for lack of memory, or a sink that stopped.
+ */
+bool
+transform_feed(Transform *t, const char *data, size_t len)
+{
+	yajl_status st;
+
+	if (t->failed || t->finished)
+	{
+		if (!t->failed)
+		{
+			etl_seterr(t->err, "transform_feed after transform_finish");
+			t->failed = true;
+		}
+		return false;
+	}
+	if (len == 0)
+		return true;
+	st = yajl_parse(t->yh, (const unsigned char *) data, len);
+	if (st == yajl_status_ok)
+	{
+		t->bytes += len;
+		return true;
+	}
+	t->failed = true;
+	if (st == yajl_status_error)
+		set_yajl_error(t, data, len, false);
+	t->bytes += len;
+	return false;
+}
+
+/* transform_finish: end of body; catches empty and truncated bodies. */
+bool
+transform_finish(Transform *t)
+{
+	yajl_status st;
+
+	if (t->failed)
+		return false;
+	if (t->finished)
+		return true;
+	t->finished = true;
+	st = yajl_complete_parse(t->yh);
+	if (st == yajl_status_ok && t->started)
+		return true;
+	t->failed = true;
+	if (!t->started && !t->err[0] && t->bytes == 0)
+		etl_seterr(t->err, "empty body");
+	else if (!t->started && !t->err[0] && st == yajl_status_error)
+		etl_seterr(t->err, "empty body (%llu bytes of blanks)",
+				   (unsigned long long) t->bytes);
+	else if (st == yajl_status_error)
+		set_yajl_error(t, NULL, 0, true);
+	return false;
+}
+
+const char *
+transform_error(const Transform *t)
+{
+	if (t->sink_stopped)
+		return "stopped by the sink";
+	return t->err[0] ? t->err : "no error";
+}
+
+bool
+transform_sink_stopped(const Transform *t)
+{
+	return t->sink_stopped;
+}
+
+const TransformEnvelope *
+transform_envelope(const Transform *t)
+{
+	return &t->env;
+}
+
+uint64_t
+transform_bytes(const Transform *t)
+{
+	return t->bytes;
+}
+
+/* fail: record the error (first one wins) and cancel the parse. */
+static int
+fail(Transform *t, const char *fmt,...)
+{
+	va_list		ap;
+
+	if (t->err[0] == '\0')
+	{
+		va_start(ap, fmt);
+		vsnprintf(t->err, sizeof(t->err), fmt, ap);
+		va_end(ap);
+	}
+	return 0;
+}
+
+/* key_quote: the current record key, JSON-quoted and cut short, for an
+ * error message; "(none)" when there is none. */
+static const char *
+key_quote(Transform *t, char *out, size_t outlen)
+{
+	Buf			b = BUF_INIT;
+	const RawField *f;
+	size_t		n;
+
+	if (t->elem_capture)
+		return "an array element";
+	if (t->rs.n_fields == 0)
+		return "(no key)";
+	f = &t->rs.fields[t->rs.n_fields - 1];
+	n = utf8_prefix(t->rs.arena.data + f->key_off, f->key_len, KEY_QUOTE_MAX);
+	json_append_string(&b, t->rs.arena.data + f->key_off, n);
+	snprintf(out, outlen, "%s%s", b.failed ? "\"?\"" : buf_cstr(&b),
+			 n < f->key_len ? "..." : "");
+	buf_free(&b);
+	return out;
+}
+
+/* check_sizes: the field and record limits, after a write into the arena. */
+static int
+check_sizes(Transform *t, const RawField *f)
+{
+	char		q[KEY_QUOTE_MAX * 6 + 8];
+
+	if (t->rs.arena.failed)
+		return fail(t, "record %llu: out of memory", (unsigned long long) t->seq);
+	if (t->rs.arena.len - f->val_off > t->opt.max_field_bytes)
+		return fail(t, "record %llu: value of %s is longer than %zu bytes",
+					(unsigned long long) t->seq, key_quote(t, q, sizeof(q)),
+					t->opt.max_field_bytes);
+	if (t->rs.arena.len > t->opt.max_record_bytes)
+		return fail(t, "record %llu is larger than %zu bytes",
+					(unsigned long long) t->seq, t->opt.max_record_bytes);
+	return 1;
+}
+
+/* record_value: a scalar value of the current record's key. */
+static int
+record_value(Transform *t, FieldKind kind, const char *s, size_t n)
+{
+	RawField   *f = &t->rs.fields[t->rs.n_fields - 1];
+	char		q[KEY_QUOTE_MAX * 6 + 8];
+
+	if (n > t->opt.max_field_bytes)	/* before copying a huge value */
+		return fail(t, "record %llu: value of %s is longer than %zu bytes",
+					(unsigned long long) t->seq, key_quote(t, q, sizeof(q)),
+					t->opt.max_field_bytes);
+	f->kind = kind;
+	f->val_off = t->rs.arena.len;
+	if (kind == FK_STRING)
+		f->nul_removed |= json_copy_without_nul(&t->rs.arena, s, n) > 0;
+	else
+		buf_append(&t->rs.arena, s, n);
+	f->val_len = t->rs.arena.len - f->val_off;
+	return check_sizes(t, f);
+}
+
+/* cap_before_value: the ',' before a value inside a captured array. */
+static void
+cap_before_value(Transform *t)
+{
+	uint8_t    *l;
+
+	if (t->cap_level == 0)
+		return;
+	l = &t->lvl[t->cap_level - 1];
+	if (!(*l & LVL_ARRAY))
+		return;					/* in a map the key wrote it */
+	if (*l & LVL_COMMA)
+		buf_putc(&t->rs.arena, ',');
+	*l |= LVL_COMMA;
+}
+
+/* cap_scalar: a scalar inside a captured value, as JSON text. */
+static int
+cap_scalar(Transform *t, FieldKind kind, const char *s, size_t n)
+{
+	RawField   *f = &t->rs.fields[t->cap_index];
+
+	cap_before_value(t);
+	if (kind == FK_STRING)
+		f->nul_removed |= json_append_string(&t->rs.arena, s, n);
+	else
+		buf_append(&t->rs.arena, s, n);
+	return check_sizes(t, f);
+}
+
+/* cap_start: open a container inside (or as the start of) a capture. */
+static int
+cap_start(Transform *t, bool is_array)
+{
+	RawField   *f = &t->rs.fields[t->cap_index];
+
+	cap_before_value(t);
+	buf_putc(&t->rs.arena, is_array ? '[' : '{');
+	t->lvl[t->cap_level++] = is_array ? LVL_ARRAY : 0;
+	return check_sizes(t, f);
+}
+
+/* cap_end: close a captured container; the capture ends with its first. */
+static int
+cap_end(Transform *t)
+{
+	RawField   *f = &t->rs.fields[t->cap_index];
+
+	t->cap_level--;
+	buf_putc(&t->rs.arena, (t->lvl[t->cap_level] & LVL_ARRAY) ? ']' : '}');
+	f->val_len = t->rs.arena.len - f->val_off;
+	if (!check_sizes(t, f))
+		return 0;
+	if (t->cap_level > 0)
+		return 1;
+	if (!t->elem_capture)
+		return 1;
+	/* A whole non-object element of the records array: reject it. */
+	t->elem_capture = false;
+	return reject_emit(t, t->rs.arena.data + f->val_off, f->val_len,
+					   "record is not a JSON object");
+}
+
+/* env_copy: a NUL-terminated, NUL-free copy cut at a UTF-8 boundary. */
+static void
+env_copy(char *dst, size_t size, const char *s, size_t n)
+{
+	size_t		j = 0;
+	size_t		i;
+
+	n = utf8_prefix(s, n, size - 1);
+	for (i = 0; i < n; i++)
+	{
+		if (s[i] != '\0')
+			dst[j++] = s[i];
+	}
+	dst[j] = '\0';
+}
+
+/* env_scalar: a scalar value of the envelope (code, msg, error, data). */
+static void
+env_scalar(Transform *t, FieldKind kind, const char *s, size_t n)
+{
+	switch (t->env_key)
+	{
+		case EK_CODE:
+			t->env.has_code = true;
+			env_copy(t->env.code, sizeof(t->env.code), s, n);
+			break;
+		case EK_MSG:
+			env_copy(t->env.msg, sizeof(t->env.msg), s, n);
+			break;
+		case EK_ERROR:
+			env_copy(t->env.error, sizeof(t->env.error), s, n);
+			break;
+		case EK_DATA:
+			t->env.data = kind == FK_NULL ? ENV_DATA_NULL : ENV_DATA_OTHER;
+			break;
+		default:
+			break;
+	}
+	t->env_key = EK_NONE;
+}
+
+/* element_scalar: a scalar element of the records array: rejected. */
+static int
+element_scalar(Transform *t, FieldKind kind, const char *s, size_t n)
+{
+	Buf		   *b = &t->rs.raw;
+
+	buf_reset(b);
+	if (kind == FK_STRING)
+		json_append_string(b, s, n);
+	else
+		buf_append(b, s, n);
+	if (b->failed)
+		return fail(t, "record %llu: out of memory", (unsigned long long) t->seq);
+	return reject_emit(t, b->data, b->len, "record is not a JSON object");
+}
+
+/* on_scalar: route a scalar by where the parser is. */
+static int
+on_scalar(Transform *t, FieldKind kind, const char *s, size_t n)
+{
+	if (t->skip_depth > 0)
+		return 1;
+	t->started = true;
+	if (t->cap_level > 0)
+		return cap_scalar(t, kind, s, n);
+	if (t->rec_depth > 0)
+		return record_value(t, kind, s, n);
+	if (t->records_depth > 0 && t->depth == t->records_depth)
+		return element_scalar(t, kind, s, n);
+	if (t->depth == 0)
+		return fail(t, "body is not a JSON object or array");
+	if (t->top_map && t->depth == 1)
+		env_scalar(t, kind, s, n);
+	return 1;
+}
+
+/* on_start: a map or array opens. */
+static int
+on_start(Transform *t, bool is_array)
+{
+	EnvKey		ek;
+
+	t->started = true;
+	if (++t->depth > t->opt.max_depth)
+	{
+		char		q[KEY_QUOTE_MAX * 6 + 8];
+
+		if (t->rec_depth > 0 || t->elem_capture)
+			return fail(t, "record %llu: value of %s is nested deeper than %d levels",
+						(unsigned long long) t->seq, key_quote(t, q, sizeof(q)),
+						t->opt.max_depth);
+		/* no offset: yajl updates its byte count only when a chunk ends */
+		return fail(t, "JSON is nested deeper than %d levels", t->opt.max_depth);
+	}
+	if (t->skip_depth > 0)
+		return 1;
+	if (t->cap_level > 0)
+		return cap_start(t, is_array);
+	if (t->rec_depth > 0)
+	{
+		/* a record's value is an object or array: capture it as text */
+		RawField   *f = &t->rs.fields[t->rs.n_fields - 1];
+
+		f->kind = FK_NESTED;
+		f->val_off = t->rs.arena.len;
+		t->cap_index = t->rs.n_fields - 1;
+		return cap_start(t, is_array);
+	}
+	if (t->records_depth > 0 && t->depth == t->records_depth + 1)
+	{
+		if (!is_array)
+			return record_begin(t);
+		/* an array where a record was expected: capture, then reject */
+		record_scratch_reset(&t->rs);
+		if (record_scratch_add(&t->rs) == NULL)
+			return fail(t, "out of memory");
+		t->elem_capture = true;
+		t->cap_index = 0;
+		return cap_start(t, true);
+	}
+	if (t->depth == 1)
+	{
+		if (is_array)
+			t->records_depth = 1;
+		else
+			t->top_map = true;
+		return 1;
+	}
+	/* the envelope's value */
+	ek = t->env_key;
+	t->env_key = EK_NONE;
+	if (ek == EK_DATA && is_array)
+	{
+		t->env.data = ENV_DATA_ARRAY;
+		t->records_depth = t->depth;
+		return 1;
+	}
+	if (ek == EK_DATA)
+	{
+		t->env.data = ENV_DATA_OBJECT;
+		return record_begin(t);
+	}
+	t->skip_depth = t->depth;
+	return 1;
+}
+
+/* on_end: a map or array closes. */
+static int
+on_end(Transform *t)
+{
+	int			d = t->depth--;
+
+	if (t->skip_depth > 0)
+	{
+		if (d == t->skip_depth)
+			t->skip_depth = 0;
+		return 1;
+	}
+	if (t->cap_level > 0)
+		return cap_end(t);
+	if (t->rec_depth > 0 && d == t->rec_depth)
+		return record_end(t);
+	if (t->records_depth > 0 && d == t->records_depth)
+		t->records_depth = 0;
+	return 1;
+}
+
+/* record_begin: a record map opens. */
+static int
+record_begin(Transform *t)
+{
+	record_scratch_reset(&t->rs);
+	t->rec_depth = t->depth;
+	return 1;
+}
+
+/* reject_emit: hand a reject to its sink; counts it; the seq moves on. */
+static int
+reject_emit(Transform *t, const char *raw, size_t len, const char *reason)
+{
+	uint64_t	seq = t->seq++;
+
+	t->env.rejects++;
+	if (t->on_reject != NULL && !t->on_reject(t->ctx, raw, len, reason, seq))
+	{
+		t->sink_stopped = true;
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * record_end: the record map closed: type it, then hand it to the record
+ * sink, or to the reject sink when it has no readable date.
+ */
+static int
+record_end(Transform *t)
+{
+	RecordVerdict v;
+	uint64_t	seq = t->seq;
+
+	t->rec_depth = 0;
+	v = record_type(&t->rs, seq, t->opt.want_raw, &t->rec);
+	if (v == RECORD_NOMEM)
+		return fail(t, "record %llu: out of memory", (unsigned long long) seq);
+	if (v == RECORD_REJECT)
+		return reject_emit(t, t->rs.raw.data, t->rs.raw.len, t->rs.reason.data);
+	t->seq++;
+	t->env.records++;
+	if (t->on_record != NULL && !t->on_record(t->ctx, &t->rec))
+	{
+		t->sink_stopped = true;
+		return 0;
+	}
+	return 1;
+}
+
+static int
+cb_null(void *ctx)
+{
+	return on_scalar(ctx, FK_NULL, "null", 4);
+}
+
+static int
+cb_boolean(void *ctx, int v)
+{
+	return on_scalar(ctx, FK_SCALAR, v ? "true" : "false", v ? 4 : 5);
+}
+
+static int
+cb_number(void *ctx, const char *s, size_t n)
+{
+	return on_scalar(ctx, FK_SCALAR, s, n);
+}
+
+static int
+cb_string(void *ctx, const unsigned char *s, size_t n)
+{
+	return on_scalar(ctx, FK_STRING, (const char *) s, n);
+}
+
+static int
+cb_start_map(void *ctx)
+{
+	return on_start(ctx, false);
+}
+
+static int
+cb_start_array(void *ctx)
+{
+	return on_start(ctx, true);
+}
+
+static int
+cb_end_map(void *ctx)
+{
+	return on_end(ctx);
+}
+
+static int
+cb_end_array(void *ctx)
+{
+	return on_end(ctx);
+}
+
+/*
+ * cb_map_key: in a captured value, write the key; in a record, start a new
+ * field; in the envelope, remember which value comes next.
+ */
+static int
+cb_map_key(void *ctx, const unsigned char *key, size_t n)
+{
+	Transform  *t = ctx;
+	const char *k = (const char *) key;
+	RawField   *f;
+	uint8_t    *l;
+
+	if (t->skip_depth > 0)
+		return 1;
+	if (t->cap_level > 0)
+	{
+		f = &t->rs.fields[t->cap_index];
+		l = &t->lvl[t->cap_level - 1];
+		if (*l & LVL_COMMA)
+			buf_putc(&t->rs.arena, ',');
+		*l |= LVL_COMMA;
+		f->nul_removed |= json_append_string(&t->rs.arena, k, n);
+		buf_putc(&t->rs.arena, ':');
+		return check_sizes(t, f);
+	}
+	if (t->rec_depth > 0)
+	{
+		if (n > t->opt.max_field_bytes)
+			return fail(t, "record %llu: a key is longer than %zu bytes",
+						(unsigned long long) t->seq, t->opt.max_field_bytes);
+		f = record_scratch_add(&t->rs);
+		if (f == NULL)
+			return fail(t, "record %llu: out of memory", (unsigned long long) t->seq);
+		f->key_off = t->rs.arena.len;
+		f->nul_removed = json_copy_without_nul(&t->rs.arena, k, n) > 0;
+		f->key_len = t->rs.arena.len - f->key_off;
+		f->val_off = t->rs.arena.len;
+		return check_sizes(t, f);
+	}
+	if (t->top_map && t->depth == 1)
+	{
+		if (n == 4 && memcmp(k, "code", 4) == 0)
+			t->env_key = EK_CODE;
+		else if (n == 3 && memcmp(k, "msg", 3) == 0)
+			t->env_key = EK_MSG;
+		else if (n == 5 && memcmp(k, "error", 5) == 0)
+			t->env_key = EK_ERROR;
+		else if (n == 4 && memcmp(k, "data", 4) == 0)
+			t->env_key = EK_DATA;
+		else
+			t->env_key = EK_OTHER;
+	}
+	return 1;
+}
