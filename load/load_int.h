@@ -1,0 +1,114 @@
+/*
+ * load/load_int.h
+ *   Private to load/: the Loader structure and the helpers its files share
+ *   (libpq plumbing in pg.c, COPY text building in copy_text.c, the identity
+ *   hash in identity.c). Nothing outside load/ includes this.
+ */
+#ifndef WVETL_LOAD_INT_H
+#define WVETL_LOAD_INT_H
+
+#include <glib.h>
+#include <libpq-fe.h>
+
+#include "common/buf.h"
+#include "load/load.h"
+
+/* The three COPY targets a window feeds. */
+typedef enum CopyTargetId
+{
+	TARGET_RESPONSE = 0,
+	TARGET_ANSWER,
+	TARGET_REJECT,
+	TARGET_COUNT,
+	TARGET_NONE = -1
+} CopyTargetId;
+
+/* Rows waiting to be sent to one target (whole rows only). */
+typedef struct CopyTarget
+{
+	Buf			buf;
+	uint64_t	rows;			/* rows added in the open window */
+} CopyTarget;
+
+struct Loader
+{
+	PGconn	   *conn;
+	char	   *schema;			/* owned copies of LoadOptions */
+	char	   *operation;
+	size_t		operation_len;
+	char	   *timezone;
+	char	   *report;
+	int64_t		run_id;			/* 0 until loader_run_begin */
+	bool		locked;			/* holds the operation's advisory lock */
+	bool		stage_ready;	/* temp staging tables exist in the session */
+
+	/* the open window */
+	bool		in_window;
+	bool		failed;			/* a step failed (logged): only abort is left */
+	bool		conflict;		/* LOAD_FAST met a loaded identity */
+	LoadMode	mode;
+	int64_t		win_from;
+	int64_t		win_to;
+	CopyTargetId active;		/* the COPY in progress, or TARGET_NONE */
+	CopyTarget	target[TARGET_COUNT];
+	uint64_t	seq;			/* arrival order of records and rejects */
+	Buf			op_field;		/* operation, COPY-escaped, with its tab */
+	GChecksum  *md5;			/* reused by the identity hash */
+};
+
+/* pg.c --------------------------------------------------------------------*/
+
+/* What ended a COPY: done, a unique violation (when asked to tolerate it),
+ * or any other failure (logged). */
+typedef enum PgCopyStatus
+{
+	PG_COPY_OK = 0,
+	PG_COPY_UNIQUE,
+	PG_COPY_FAILED
+} PgCopyStatus;
+
+PGconn	   *pg_connect(const char *conninfo);
+void		pg_log_conn_error(PGconn *conn, const char *what);
+void		pg_log_result_error(const PGresult *res, const char *what);
+PGresult   *pg_query(PGconn *conn, const char *what, const char *sql,
+					 int nparams, const char *const *params);
+bool		pg_command(PGconn *conn, const char *what, const char *sql,
+					   int nparams, const char *const *params);
+bool		pg_query_int64(PGconn *conn, const char *what, const char *sql,
+						   int nparams, const char *const *params,
+						   int64_t *out, bool *isnull);
+bool		pg_copy_start(PGconn *conn, const char *what, const char *sql);
+bool		pg_copy_send(PGconn *conn, const char *what, const char *data, size_t len);
+PgCopyStatus pg_copy_finish(PGconn *conn, const char *what, const char *abort_reason,
+							bool unique_ok);
+void		pg_drain(PGconn *conn);
+char	   *pg_quote_ident(PGconn *conn, const char *name);
+
+/* copy_text.c -------------------------------------------------------------*/
+
+/* The column lists the row builders write, in order. */
+#define COPY_RESPONSE_COLS \
+	"response_id, operation, conn_id, agent_id, agent_name, agent_dni, " \
+	"skill_id, skill_name, answered_at, ani, customer_id, " \
+	"voice_message_duration_s, type_interaction, result, duration_s, " \
+	"voice_message, feeling, extras, run_id"
+#define COPY_ANSWER_COLS "response_id, question_no, answer_text, answer_num"
+
+void		copy_text_int(Buf *out, int64_t v);
+void		copy_text_timestamp(Buf *out, int64_t epoch);
+void		copy_row_response(Buf *b, int64_t id, const char *op_field,
+							  size_t op_field_len, const SurveyRecord *rec,
+							  int64_t run_id, int64_t seq);
+void		copy_row_answers(Buf *b, int64_t id, const SurveyRecord *rec, int64_t seq);
+
+/* identity.c --------------------------------------------------------------*/
+
+int64_t		identity_response_id(GChecksum *md5, const char *operation,
+								 size_t operation_len, const SurveyRecord *rec);
+
+/* state.c -----------------------------------------------------------------*/
+
+bool		state_window_bookkeeping(Loader *l, int64_t new_watermark,
+									 const LoadCounts *c);
+
+#endif							/* WVETL_LOAD_INT_H */

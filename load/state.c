@@ -1,0 +1,393 @@
+/*
+ * load/state.c
+ *   The connection's life and the bookkeeping around windows: connecting
+ *   (search_path set to the warehouse schema), the per-operation advisory
+ *   lock, etl_run rows, which windows are loaded, the sync watermark, and
+ *   the etl_window / etl_state / etl_run writes of a committing window.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "load/load.h"
+#include "load/load_int.h"
+
+/* The operation's advisory lock key: one lock per schema and operation. */
+#define LOCK_KEY_SQL "hashtextextended('wvetl/' || $1 || '/' || $2, 0)"
+
+/* Longest error text stored in etl_run.error. */
+#define RUN_ERROR_MAX 2000
+
+/* state_i64: v in decimal into out (24 bytes), or NULL for SQL NULL when
+ * null_if_zero and v == 0. Returns what to pass as a parameter. */
+static const char *
+state_i64(char *out, int64_t v, bool null_if_zero)
+{
+	if (null_if_zero && v == 0)
+		return NULL;
+	snprintf(out, 24, "%" PRId64, v);
+	return out;
+}
+
+/* state_dup: strdup of s, "" for NULL. */
+static char *
+state_dup(const char *s)
+{
+	return strdup(s != NULL ? s : "");
+}
+
+/*
+ * loader_connect: connect, point search_path at the schema (it need not
+ * exist yet: migrate creates it), and prepare the per-window state.
+ * Returns NULL on failure (logged); the caller frees with loader_free.
+ */
+Loader *
+loader_connect(const LoadOptions *opt)
+{
+	Loader	   *l = calloc(1, sizeof(Loader));
+	char	   *schema = NULL;
+	Buf			sql = BUF_INIT;
+
+	if (l == NULL)
+	{
+		log_error("load", "out of memory");
+		return NULL;
+	}
+	l->active = TARGET_NONE;
+	l->schema = state_dup(opt->schema != NULL && opt->schema[0] ? opt->schema : "wolkvox");
+	l->operation = state_dup(opt->operation);
+	l->timezone = state_dup(opt->timezone != NULL && opt->timezone[0] ? opt->timezone : "UTC");
+	l->report = state_dup(opt->report);
+	l->md5 = g_checksum_new(G_CHECKSUM_MD5);
+	if (!l->schema || !l->operation || !l->timezone || !l->report || !l->md5)
+	{
+		log_error("load", "out of memory");
+		goto fail;
+	}
+	l->operation_len = strlen(l->operation);
+	buf_putc(&l->op_field, '\t');
+	copy_text_field(&l->op_field, (EtlStr) {l->operation, l->operation_len});
+
+	if ((l->conn = pg_connect(opt->conninfo)) == NULL)
+		goto fail;
+	if ((schema = pg_quote_ident(l->conn, l->schema)) == NULL)
+		goto fail;
+	buf_printf(&sql, "SET search_path TO %s, public", schema);
+	if (sql.failed || !pg_command(l->conn, "setting search_path", buf_cstr(&sql), 0, NULL))
+		goto fail;
+	PQfreemem(schema);
+	buf_free(&sql);
+	return l;
+
+fail:
+	PQfreemem(schema);
+	buf_free(&sql);
+	loader_free(l);
+	return NULL;
+}
+
+/* loader_free: roll back an open window, close, free. NULL is fine. */
+void
+loader_free(Loader *l)
+{
+	int			t;
+
+	if (l == NULL)
+		return;
+	if (l->conn != NULL && l->in_window)
+		loader_window_abort(l, "loader closed");
+	PQfinish(l->conn);
+	for (t = 0; t < TARGET_COUNT; t++)
+		buf_free(&l->target[t].buf);
+	buf_free(&l->op_field);
+	if (l->md5 != NULL)
+		g_checksum_free(l->md5);
+	free(l->schema);
+	free(l->operation);
+	free(l->timezone);
+	free(l->report);
+	free(l);
+}
+
+/* state_describe_holder: the newest running etl_run row of the operation,
+ * as "run 12, pid 345 on host x, started ...", into holder. */
+static void
+state_describe_holder(Loader *l, char *holder, size_t holder_len)
+{
+	const char *params[2] = {l->operation, l->timezone};
+	PGresult   *res;
+	int64_t		exists = 0;
+
+	snprintf(holder, holder_len, "another wvetl process");
+	if (!pg_query_int64(l->conn, "looking for etl_run",
+						"SELECT (to_regclass('etl_run') IS NOT NULL)::int",
+						0, NULL, &exists, NULL) || !exists)
+		return;
+	res = pg_query(l->conn, "describing the lock holder",
+				   "SELECT run_id, coalesce(pid::text, '?'), coalesce(host, '?'),"
+				   " to_char(started_at AT TIME ZONE $2, 'YYYY-MM-DD HH24:MI:SS')"
+				   " FROM etl_run WHERE operation = $1 AND status = 'running'"
+				   " ORDER BY run_id DESC LIMIT 1", 2, params);
+	if (res != NULL && PQntuples(res) == 1)
+		snprintf(holder, holder_len, "run %s, pid %s on host %s, started %s %s",
+				 PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
+				 PQgetvalue(res, 0, 3), l->timezone);
+	PQclear(res);
+}
+
+/* loader_lock_operation: see load.h. The lock is session-level: it holds
+ * until the connection closes, even if the process dies mid-run. */
+LockResult
+loader_lock_operation(Loader *l, char *holder, size_t holder_len)
+{
+	const char *params[2] = {l->schema, l->operation};
+	PGresult   *res;
+	bool		got;
+
+	res = pg_query(l->conn, "taking the operation's lock",
+				   "SELECT pg_try_advisory_lock(" LOCK_KEY_SQL ")", 2, params);
+	if (res == NULL)
+		return LOCK_ERROR;
+	got = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	if (got)
+	{
+		l->locked = true;
+		return LOCK_OK;
+	}
+	if (holder != NULL && holder_len > 0)
+		state_describe_holder(l, holder, holder_len);
+	return LOCK_BUSY;
+}
+
+/*
+ * state_mark_abandoned: earlier 'running' rows of the operation whose
+ * process is gone become 'abandoned'. The advisory lock tells: a live run
+ * holds it for its whole life (it is released when its session ends), so
+ * when we hold it, or nobody does, no other run is alive.
+ */
+static bool
+state_mark_abandoned(Loader *l)
+{
+	const char *params[3] = {l->schema, l->operation, l->locked ? "t" : "f"};
+
+	return pg_command(l->conn, "marking abandoned runs",
+					  "UPDATE etl_run SET status = 'abandoned', ended_at = now()"
+					  " WHERE operation = $2 AND status = 'running' AND ($3::bool OR NOT EXISTS ("
+					  "  SELECT 1 FROM pg_locks, (SELECT " LOCK_KEY_SQL " AS k) key"
+					  "  WHERE locktype = 'advisory' AND granted"
+					  "   AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+					  "   AND classid::bigint = (key.k >> 32) & 4294967295"
+					  "   AND objid::bigint = key.k & 4294967295 AND objsubid = 1))",
+					  3, params);
+}
+
+/* loader_run_begin: see load.h. Logs failures. */
+bool
+loader_run_begin(Loader *l, const char *command, int64_t from, int64_t to)
+{
+	char		f[24];
+	char		t[24];
+	char		pid[24];
+	char		host[256] = "";
+	const char *params[7];
+	int64_t		run_id;
+
+	if (!state_mark_abandoned(l))
+		return false;
+	(void) gethostname(host, sizeof(host) - 1);
+	params[0] = l->operation;
+	params[1] = command;
+	params[2] = state_i64(f, from, true);
+	params[3] = state_i64(t, to, true);
+	params[4] = state_i64(pid, (int64_t) getpid(), false);
+	params[5] = host;
+	params[6] = WVETL_VERSION;
+	if (!pg_query_int64(l->conn, "recording the run",
+						"INSERT INTO etl_run (operation, command, range_from, range_to,"
+						" status, pid, host, version) VALUES ($1, $2,"
+						" to_timestamp($3::bigint), to_timestamp($4::bigint), 'running',"
+						" $5::int, $6, $7) RETURNING run_id",
+						7, params, &run_id, NULL))
+		return false;
+	l->run_id = run_id;
+	return true;
+}
+
+int64_t
+loader_run_id(const Loader *l)
+{
+	return l->run_id;
+}
+
+/*
+ * loader_run_end: close the run's row. Counters already hold the sums of
+ * the committed windows; the caller's counts win where they are larger
+ * (e.g. API calls and bytes of windows that failed). The error text is
+ * scrubbed of registered secrets and cut to RUN_ERROR_MAX bytes.
+ */
+bool
+loader_run_end(Loader *l, const char *status, const LoadCounts *c, const char *error)
+{
+	static const LoadCounts zero = {0};
+	char		v[8][24];
+	char	   *err = NULL;
+	const char *params[10];
+	bool		ok;
+
+	if (l->run_id == 0)
+		return true;
+	if (c == NULL)
+		c = &zero;
+	if (error != NULL)
+	{
+		err = strndup(error, RUN_ERROR_MAX);
+		if (err != NULL)
+			log_scrub(err, strlen(err) + 1);
+	}
+	params[0] = state_i64(v[0], l->run_id, false);
+	params[1] = status;
+	params[2] = err;
+	params[3] = state_i64(v[1], (int64_t) c->records, false);
+	params[4] = state_i64(v[2], (int64_t) c->inserted, false);
+	params[5] = state_i64(v[3], (int64_t) c->updated, false);
+	params[6] = state_i64(v[4], (int64_t) c->duplicates, false);
+	params[7] = state_i64(v[5], (int64_t) c->rejects, false);
+	params[8] = state_i64(v[6], (int64_t) c->api_calls, false);
+	params[9] = state_i64(v[7], (int64_t) c->bytes, false);
+	ok = pg_command(l->conn, "closing the run",
+					"UPDATE etl_run SET status = $2, error = $3, ended_at = now(),"
+					" records = GREATEST(records, $4::bigint),"
+					" inserted = GREATEST(inserted, $5::bigint),"
+					" updated = GREATEST(updated, $6::bigint),"
+					" duplicates = GREATEST(duplicates, $7::bigint),"
+					" rejects = GREATEST(rejects, $8::bigint),"
+					" api_calls = GREATEST(api_calls, $9::bigint),"
+					" bytes = GREATEST(bytes, $10::bigint)"
+					" WHERE run_id = $1", 10, params);
+	free(err);
+	return ok;
+}
+
+/*
+ * loader_window_state: see load.h. Walks the loaded windows that intersect
+ * [from, to) in order; [from, to) is covered when they leave no hole.
+ */
+bool
+loader_window_state(Loader *l, int64_t from, int64_t to, bool *overlap, bool *covered)
+{
+	char		f[24];
+	char		t[24];
+	const char *params[3] = {l->operation, state_i64(f, from, false), state_i64(t, to, false)};
+	PGresult   *res;
+	int64_t		reached = from;
+	int			i;
+
+	res = pg_query(l->conn, "reading loaded windows",
+				   "SELECT extract(epoch FROM window_from)::bigint,"
+				   " extract(epoch FROM window_to)::bigint FROM etl_window"
+				   " WHERE operation = $1 AND window_from < to_timestamp($3::bigint)"
+				   " AND window_to > to_timestamp($2::bigint) ORDER BY 1, 2",
+				   3, params);
+	if (res == NULL)
+		return false;
+	for (i = 0; i < PQntuples(res) && reached < to; i++)
+	{
+		int64_t		wf = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+		int64_t		wt = strtoll(PQgetvalue(res, i, 1), NULL, 10);
+
+		if (wf > reached)
+			break;				/* a hole at [reached, wf) */
+		if (wt > reached)
+			reached = wt;
+	}
+	*overlap = PQntuples(res) > 0;
+	*covered = reached >= to;
+	PQclear(res);
+	return true;
+}
+
+/* loader_get_watermark: see load.h. */
+bool
+loader_get_watermark(Loader *l, int64_t *wm, bool *found)
+{
+	const char *params[1] = {l->operation};
+	bool		isnull;
+
+	if (!pg_query_int64(l->conn, "reading the watermark",
+						"SELECT extract(epoch FROM watermark)::bigint FROM etl_state"
+						" WHERE operation = $1", 1, params, wm, &isnull))
+		return false;
+	*found = !isnull;
+	return true;
+}
+
+/*
+ * state_window_bookkeeping: inside the window's transaction, upsert its
+ * etl_window row, move the watermark forward only (GREATEST ignores the
+ * NULL passed when there is no new watermark), and add the window's
+ * counts to the run. False on failure (logged).
+ */
+bool
+state_window_bookkeeping(Loader *l, int64_t new_watermark, const LoadCounts *c)
+{
+	char		v[11][24];
+	const char *params[12];
+	const char *state_params[5];
+	const char *run_params[8];
+	int			i;
+
+	params[0] = l->operation;
+	params[1] = state_i64(v[0], l->win_from, false);
+	params[2] = state_i64(v[1], l->win_to, false);
+	params[3] = state_i64(v[2], l->run_id, false);
+	params[4] = state_i64(v[3], (int64_t) c->records, false);
+	params[5] = state_i64(v[4], (int64_t) c->inserted, false);
+	params[6] = state_i64(v[5], (int64_t) c->updated, false);
+	params[7] = state_i64(v[6], (int64_t) c->duplicates, false);
+	params[8] = state_i64(v[7], (int64_t) c->rejects, false);
+	params[9] = state_i64(v[8], (int64_t) c->api_calls, false);
+	params[10] = state_i64(v[9], (int64_t) c->bytes, false);
+	params[11] = l->mode == LOAD_FAST ? "fast" : "merge";
+	if (!pg_command(l->conn, "recording the window",
+					"INSERT INTO etl_window (operation, window_from, window_to, run_id,"
+					" records, inserted, updated, duplicates, rejects, api_calls, bytes, mode)"
+					" VALUES ($1, to_timestamp($2::bigint), to_timestamp($3::bigint), $4,"
+					" $5, $6, $7, $8, $9, $10, $11, $12)"
+					" ON CONFLICT (operation, window_from, window_to) DO UPDATE SET"
+					" run_id = excluded.run_id, records = excluded.records,"
+					" inserted = excluded.inserted, updated = excluded.updated,"
+					" duplicates = excluded.duplicates, rejects = excluded.rejects,"
+					" api_calls = excluded.api_calls, bytes = excluded.bytes,"
+					" mode = excluded.mode, loaded_at = now()", 12, params))
+		return false;
+
+	state_params[0] = l->operation;
+	state_params[1] = new_watermark > 0 ? state_i64(v[10], new_watermark, false) : NULL;
+	state_params[2] = l->timezone;
+	state_params[3] = l->report[0] ? l->report : NULL;
+	state_params[4] = params[3];
+	if (!pg_command(l->conn, "moving the watermark",
+					"INSERT INTO etl_state AS s (operation, watermark, timezone, report, run_id)"
+					" VALUES ($1, to_timestamp($2::bigint), $3, $4, $5::bigint)"
+					" ON CONFLICT (operation) DO UPDATE SET"
+					" watermark = GREATEST(s.watermark, excluded.watermark),"
+					" timezone = excluded.timezone,"
+					" report = coalesce(excluded.report, s.report),"
+					" updated_at = now(), run_id = excluded.run_id", 5, state_params))
+		return false;
+
+	if (l->run_id == 0)
+		return true;
+	run_params[0] = params[3];
+	for (i = 1; i < 8; i++)
+		run_params[i] = params[i + 3];
+	return pg_command(l->conn, "counting the window in its run",
+					  "UPDATE etl_run SET records = records + $2, inserted = inserted + $3,"
+					  " updated = updated + $4, duplicates = duplicates + $5,"
+					  " rejects = rejects + $6, api_calls = api_calls + $7,"
+					  " bytes = bytes + $8 WHERE run_id = $1", 8, run_params);
+}

@@ -1,0 +1,199 @@
+/*
+ * load/status.c
+ *   `wvetl status`: per operation, the watermark (in the operation's own
+ *   time zone), row counts, the loaded range and the gaps in it, and the
+ *   latest runs, as plain aligned text. Every figure is computed in SQL.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "load/load.h"
+#include "load/load_int.h"
+
+#define TS_FMT "'YYYY-MM-DD HH24:MI:SS'"
+#define STATUS_GAPS 20
+#define ERROR_SHOWN 60
+
+static const char summary_sql[] =
+	"SELECT (SELECT to_char(watermark AT TIME ZONE $2, " TS_FMT ")"
+	"         FROM etl_state WHERE operation = $1),"
+	" (SELECT count(*) FROM survey_response WHERE operation = $1),"
+	" (SELECT count(*) FROM survey_answer a JOIN survey_response r USING (response_id)"
+	"   WHERE r.operation = $1),"
+	" (SELECT count(*) FROM etl_reject WHERE operation = $1),"
+	" to_char(min(window_from) AT TIME ZONE $2, " TS_FMT "),"
+	" to_char(max(window_to) AT TIME ZONE $2, " TS_FMT "),"
+	" count(*)"
+	" FROM etl_window WHERE operation = $1";
+
+/* A gap: a window starting after every earlier window has ended. */
+static const char gaps_sql[] =
+	"SELECT to_char(prev_end AT TIME ZONE $2, " TS_FMT "),"
+	" to_char(window_from AT TIME ZONE $2, " TS_FMT ")"
+	" FROM (SELECT window_from, max(window_to) OVER (ORDER BY window_from, window_to"
+	"        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_end"
+	"       FROM etl_window WHERE operation = $1) w"
+	" WHERE window_from > prev_end ORDER BY window_from LIMIT 21";
+
+static const char runs_sql[] =
+	"SELECT run_id, command, status,"
+	" to_char(started_at AT TIME ZONE $2, " TS_FMT "),"
+	" coalesce(justify_interval(date_trunc('second', ended_at - started_at))::text, '-'),"
+	" records, inserted, updated, coalesce(error, '')"
+	" FROM etl_run WHERE operation = $1 ORDER BY run_id DESC LIMIT 5";
+
+static const char *const runs_head[] = {
+	"run", "command", "status", "started", "duration", "records", "inserted",
+	"updated", "error"
+};
+
+#define RUNS_COLS 9
+
+/* status_numeric: right-align the run id and the counts. */
+static bool
+status_numeric(int col)
+{
+	return col == 0 || (col >= 5 && col <= 7);
+}
+
+/* status_runs: the latest runs as an aligned table; the error column is
+ * last, cut to ERROR_SHOWN bytes. */
+static bool
+status_runs(Loader *l, FILE *out, const char *const *params)
+{
+	PGresult   *res = pg_query(l->conn, "reading recent runs", runs_sql, 2, params);
+	int			width[RUNS_COLS];
+	int			r;
+	int			c;
+
+	if (res == NULL)
+		return false;
+	if (PQntuples(res) == 0)
+	{
+		fprintf(out, "  runs        none\n");
+		PQclear(res);
+		return true;
+	}
+	for (c = 0; c < RUNS_COLS; c++)
+	{
+		width[c] = (int) strlen(runs_head[c]);
+		for (r = 0; r < PQntuples(res); r++)
+			if (PQgetlength(res, r, c) > width[c])
+				width[c] = PQgetlength(res, r, c);
+	}
+	fprintf(out, "  recent runs\n   ");
+	for (c = 0; c < RUNS_COLS; c++)
+		fprintf(out, status_numeric(c) ? " %*s" : " %-*s",
+				c + 1 < RUNS_COLS ? width[c] : 0, runs_head[c]);
+	fputc('\n', out);
+	for (r = 0; r < PQntuples(res); r++)
+	{
+		fprintf(out, "   ");
+		for (c = 0; c + 1 < RUNS_COLS; c++)
+			fprintf(out, status_numeric(c) ? " %*s" : " %-*s", width[c], PQgetvalue(res, r, c));
+		fprintf(out, " %.*s\n", ERROR_SHOWN, PQgetvalue(res, r, RUNS_COLS - 1));
+	}
+	PQclear(res);
+	return true;
+}
+
+/* status_gaps: ranges between loaded windows, within the loaded range. */
+static bool
+status_gaps(Loader *l, FILE *out, const char *const *params)
+{
+	PGresult   *res = pg_query(l->conn, "finding gaps", gaps_sql, 2, params);
+	int			r;
+
+	if (res == NULL)
+		return false;
+	if (PQntuples(res) == 0)
+		fprintf(out, "  gaps        none\n");
+	for (r = 0; r < PQntuples(res) && r < STATUS_GAPS; r++)
+		fprintf(out, "  %-11s %s .. %s\n", r == 0 ? "gaps" : "",
+				PQgetvalue(res, r, 0), PQgetvalue(res, r, 1));
+	if (PQntuples(res) > STATUS_GAPS)
+		fprintf(out, "              (more gaps not shown)\n");
+	PQclear(res);
+	return true;
+}
+
+/* status_operation: everything `status` shows for one operation. */
+static bool
+status_operation(Loader *l, FILE *out, const char *operation)
+{
+	const char *params[2] = {operation, l->timezone};
+	const char *tz_params[2] = {operation, l->timezone};
+	PGresult   *res;
+	char	   *tz = NULL;
+	bool		ok = false;
+
+	res = pg_query(l->conn, "reading the operation's time zone",
+				   "SELECT coalesce((SELECT timezone FROM etl_state WHERE operation = $1), $2)",
+				   2, tz_params);
+	if (res == NULL || (tz = strdup(PQgetvalue(res, 0, 0))) == NULL)
+		goto done;
+	PQclear(res);
+	params[1] = tz;
+	if ((res = pg_query(l->conn, "summarizing the operation", summary_sql, 2, params)) == NULL)
+		goto done;
+	fprintf(out, "operation %s (times in %s)\n", operation, tz);
+	fprintf(out, "  watermark   %s\n", PQgetisnull(res, 0, 0) ? "none" : PQgetvalue(res, 0, 0));
+	fprintf(out, "  rows        %s responses, %s answers, %s rejects\n",
+			PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3));
+	if (PQgetisnull(res, 0, 4))
+		fprintf(out, "  loaded      nothing\n");
+	else
+		fprintf(out, "  loaded      %s .. %s in %s window(s)\n",
+				PQgetvalue(res, 0, 4), PQgetvalue(res, 0, 5), PQgetvalue(res, 0, 6));
+	ok = status_gaps(l, out, params) && status_runs(l, out, params);
+done:
+	PQclear(res);
+	free(tz);
+	return ok;
+}
+
+/*
+ * loader_status: see load.h. Shows the loader's operation, or every
+ * operation known to the warehouse when it has none. A schema not set up
+ * yet is said so, not an error.
+ */
+bool
+loader_status(Loader *l, FILE *out)
+{
+	const char *params[1] = {l->operation};
+	PGresult   *res;
+	int64_t		exists = 0;
+	int			r;
+	bool		ok = true;
+
+	if (!pg_query_int64(l->conn, "looking for etl_run",
+						"SELECT (to_regclass('etl_run') IS NOT NULL)::int",
+						0, NULL, &exists, NULL))
+		return false;
+	if (!exists)
+	{
+		fprintf(out, "schema %s is not set up yet: run `wvetl migrate` (or a load)\n",
+				l->schema);
+		return true;
+	}
+	res = pg_query(l->conn, "listing operations",
+				   "SELECT operation FROM (SELECT operation FROM etl_state"
+				   " UNION SELECT operation FROM etl_run"
+				   " UNION SELECT operation FROM etl_window) o"
+				   " WHERE $1 = '' OR operation = $1 ORDER BY 1", 1, params);
+	if (res == NULL)
+		return false;
+	if (PQntuples(res) == 0)
+		fprintf(out, "operation %s: nothing loaded yet\n",
+				l->operation[0] ? l->operation : "(none)");
+	for (r = 0; r < PQntuples(res) && ok; r++)
+	{
+		if (r > 0)
+			fputc('\n', out);
+		ok = status_operation(l, out, PQgetvalue(res, r, 0));
+	}
+	PQclear(res);
+	return ok;
+}

@@ -1,0 +1,485 @@
+/*
+ * tests/unit/test_load_pg.c
+ *   load/ against a real PostgreSQL: migrations, COPY escaping round trips,
+ *   the SQL and C identity hashes agreeing, fast load, conflict -> merge,
+ *   duplicates (later wins), answers replaced, rejects, watermark, window
+ *   coverage, abort, the lock and abandoned runs.
+ *
+ *   Needs a database: runs only when WVETL_TEST_PG=1 (libpq's PG* variables
+ *   choose the server), e.g.  WVETL_TEST_PG=1 pg_virtualenv build/san/tests/test_load_pg
+ *   Otherwise every test is skipped. Works in a schema of its own, dropped
+ *   at the end.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "common/buf.h"
+#include "common/log.h"
+#include "load/load.h"
+#include "load/load_int.h"
+
+#define DAY 86400
+
+static char schema[64];
+static LoadOptions opt = {"", NULL, "wv0010", "America/Bogota", "diagram_4"};
+
+/* One generated record and the storage its borrowed strings point into. */
+typedef struct Gen
+{
+	char		conn[32];
+	char		agent[16];
+	char		skill[16];
+	char		name[64];
+	char		text[6][8];
+	SurveyAnswer ans[6];
+	SurveyRecord rec;
+} Gen;
+
+/* gen: record i answered at `at`. variant changes the agent name; variant
+ * 9 also has a single answer (q1 = 9), to see answers replaced. */
+static SurveyRecord *
+gen(Gen *g, long i, int64_t at, int variant)
+{
+	int			n = variant == 9 ? 1 : 6;
+	int			f;
+
+	memset(&g->rec, 0, sizeof(g->rec));
+	for (f = 0; f < SF_COUNT; f++)
+		g->rec.field[f] = ETL_STR_NULL;
+	snprintf(g->conn, sizeof(g->conn), "conn-%ld", i);
+	snprintf(g->agent, sizeof(g->agent), "%ld", 1000 + i % 50);
+	snprintf(g->skill, sizeof(g->skill), "%ld", i % 7);
+	snprintf(g->name, sizeof(g->name), "Agent\t%ld ñ v%d", i % 50, variant);
+	g->rec.field[SF_CONN_ID] = (EtlStr) {g->conn, strlen(g->conn)};
+	g->rec.field[SF_AGENT_ID] = (EtlStr) {g->agent, strlen(g->agent)};
+	g->rec.field[SF_SKILL_ID] = (EtlStr) {g->skill, strlen(g->skill)};
+	g->rec.field[SF_AGENT_NAME] = (EtlStr) {g->name, strlen(g->name)};
+	g->rec.answered_at = at;
+	g->rec.has_duration = true;
+	g->rec.duration_s = (int32_t) (i % 600);
+	g->rec.extras = i % 10 == 0 ? (EtlStr) {"{\"x\":1}", 7} : ETL_STR_NULL;
+	for (f = 0; f < n; f++)
+	{
+		snprintf(g->text[f], sizeof(g->text[f]), "%d", variant == 9 ? 9 : (int) ((i + f) % 5 + 1));
+		g->ans[f].question_no = f + 1;
+		g->ans[f].text = (EtlStr) {g->text[f], strlen(g->text[f])};
+		g->ans[f].num = g->ans[f].text;
+	}
+	g->rec.answers = g->ans;
+	g->rec.n_answers = (size_t) n;
+	return &g->rec;
+}
+
+/* q: the first value of a query's first row ("" on no row), static. */
+static const char *
+q(PGconn *c, const char *sql)
+{
+	static char out[4096];
+	PGresult   *r = PQexec(c, sql);
+
+	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+	snprintf(out, sizeof(out), "%s", PQntuples(r) ? PQgetvalue(r, 0, 0) : "");
+	PQclear(r);
+	return out;
+}
+
+static long long
+qn(PGconn *c, const char *sql)
+{
+	return atoll(q(c, sql));
+}
+
+/* load: records first..first+n-1 (answered at their index) as one window. */
+static WindowResult
+load(Loader *l, long first, long n, int64_t from, int64_t to, LoadMode mode, LoadCounts *out)
+{
+	Gen			g;
+	long		i;
+
+	assert_true(loader_window_begin(l, from, to, mode));
+	for (i = first; i < first + n; i++)
+		assert_true(loader_add_record(l, gen(&g, i, from + i % (to - from), 0)));
+	return loader_window_commit(l, to, NULL, out);
+}
+
+static int
+setup(void **state)
+{
+	Loader	   *l;
+	int			applied = -1;
+	bool		current = true;
+
+	if (getenv("WVETL_TEST_PG") == NULL || strcmp(getenv("WVETL_TEST_PG"), "1") != 0)
+		return 0;
+	snprintf(schema, sizeof(schema), "wvetl test %d", (int) getpid());
+	opt.schema = schema;
+	l = loader_connect(&opt);
+	assert_non_null(l);
+	assert_true(loader_schema_current(l, &current));
+	assert_false(current);
+	assert_true(loader_migrate(l, &applied));
+	assert_int_equal(applied, 1);
+	assert_true(loader_migrate(l, &applied));
+	assert_int_equal(applied, 0);
+	assert_true(loader_schema_current(l, &current));
+	assert_true(current);
+	*state = l;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	Loader	   *l = *state;
+	char		sql[128];
+
+	if (l == NULL)
+		return 0;
+	snprintf(sql, sizeof(sql), "DROP SCHEMA \"%s\" CASCADE", schema);
+	PQclear(PQexec(l->conn, sql));
+	loader_free(l);
+	return 0;
+}
+
+#define NEED_DB(state) do { if (*(state) == NULL) skip(); } while (0)
+
+/* COPY TO of the server equals our escaping, and COPY FROM of ours gives
+ * the original bytes back. */
+static void
+test_copy_roundtrip(void **state)
+{
+	static const char *const nasty[] = {
+		"plain", "", "a\\b", "tab\there", "nl\nx", "cr\rx", "\b\f\v", "\\N", "\\.",
+		"\n\\.\n", "ñandú 日本 😀", "\x01\x02\x1f\x7f", "end\\", "\\\\\\", "a\r\n\tb\\c"
+	};
+	Loader	   *l = *state;
+	size_t		i;
+
+	NEED_DB(state);
+	PQclear(PQexec(l->conn, "CREATE TEMP TABLE rt (v text)"));
+	for (i = 0; i < sizeof(nasty) / sizeof(nasty[0]); i++)
+	{
+		Buf			mine = BUF_INIT;
+		Buf			srv = BUF_INIT;
+		const char *p[1] = {nasty[i]};
+		PGresult   *r;
+		char	   *row;
+		int			n;
+
+		copy_text_field(&mine, (EtlStr) {nasty[i], strlen(nasty[i])});
+		buf_putc(&mine, '\n');
+		PQclear(PQexec(l->conn, "TRUNCATE rt"));
+		PQclear(PQexecParams(l->conn, "INSERT INTO rt VALUES ($1)", 1, NULL, p, NULL, NULL, 0));
+		r = PQexec(l->conn, "COPY rt TO STDOUT");
+		assert_int_equal(PQresultStatus(r), PGRES_COPY_OUT);
+		PQclear(r);
+		while ((n = PQgetCopyData(l->conn, &row, 0)) > 0)
+		{
+			buf_append(&srv, row, (size_t) n);
+			PQfreemem(row);
+		}
+		while ((r = PQgetResult(l->conn)) != NULL)
+			PQclear(r);
+		assert_int_equal(mine.len, srv.len);
+		assert_memory_equal(mine.data, srv.data, mine.len);
+
+		PQclear(PQexec(l->conn, "TRUNCATE rt"));
+		assert_true(pg_copy_start(l->conn, "test", "COPY rt FROM STDIN"));
+		assert_true(pg_copy_send(l->conn, "test", mine.data, mine.len));
+		assert_int_equal(pg_copy_finish(l->conn, "test", NULL, false), PG_COPY_OK);
+		assert_string_equal(q(l->conn, "SELECT v FROM rt"), nasty[i]);
+		buf_free(&mine);
+		buf_free(&srv);
+	}
+}
+
+/* survey_response_id() in SQL equals load_response_id() in C. */
+static void
+test_identity_sql_agrees(void **state)
+{
+	Loader	   *l = *state;
+	Gen			g;
+	long		i;
+
+	NEED_DB(state);
+	for (i = 0; i < 300; i++)
+	{
+		SurveyRecord *r = gen(&g, i * 7919, 1700000000 + i * 3600 - 50000000L * (i % 3), 0);
+		const char *op = i % 2 ? "wv0010" : "opé";
+		char		at[32];
+		char		conn[32];
+		char		agent[32];
+		const char *p[5];
+		PGresult   *res;
+
+		if (i % 4 == 1)
+			r->field[SF_CONN_ID] = ETL_STR_NULL;
+		if (i % 5 == 2)
+			r->field[SF_AGENT_ID] = ETL_STR_NULL;
+		if (i % 6 == 3)
+			r->field[SF_SKILL_ID] = (EtlStr) {"日本\tx", strlen("日本\tx")};
+		snprintf(at, sizeof(at), "%lld", (long long) r->answered_at);
+		snprintf(conn, sizeof(conn), "%s", g.conn);
+		snprintf(agent, sizeof(agent), "%s", g.agent);
+		p[0] = op;
+		p[1] = r->field[SF_CONN_ID].ptr ? conn : NULL;
+		p[2] = at;
+		p[3] = r->field[SF_AGENT_ID].ptr ? agent : NULL;
+		p[4] = i % 6 == 3 ? "日本\tx" : g.skill;
+		res = PQexecParams(l->conn, "SELECT survey_response_id($1, $2, to_timestamp($3::bigint), $4, $5)",
+						   5, NULL, p, NULL, NULL, 0);
+		assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+		assert_int_equal(atoll(PQgetvalue(res, 0, 0)), load_response_id(op, r));
+		PQclear(res);
+	}
+}
+
+#define SNAP_RESPONSES \
+	"SELECT md5(string_agg(t::text, ',' ORDER BY response_id)) FROM (SELECT response_id," \
+	" operation, conn_id, agent_id, agent_name, answered_at, duration_s, extras" \
+	" FROM survey_response) t"
+#define SNAP_ANSWERS \
+	"SELECT md5(string_agg(t::text, ',' ORDER BY response_id, question_no)) FROM survey_answer t"
+#define ANSWERS_OF(conn) \
+	"SELECT string_agg(question_no || '=' || answer_text, ',' ORDER BY question_no)" \
+	" FROM survey_answer a JOIN survey_response r USING (response_id) WHERE conn_id = '" conn "'"
+
+/* Fast load, then the same window: conflict, merge, nothing changes. Then
+ * duplicates in a window (later wins) with answers replaced. */
+static void
+test_fast_conflict_merge(void **state)
+{
+	Loader	   *l = *state;
+	PGconn	   *c;
+	LoadCounts	out;
+	char		snap[64];
+	char		snapa[64];
+	char		holder[256];
+	uint64_t	nrec;
+	uint64_t	nrej;
+	Gen			g;
+	long		i;
+
+	NEED_DB(state);
+	c = l->conn;
+	assert_int_equal(loader_lock_operation(l, holder, sizeof(holder)), LOCK_OK);
+	assert_true(loader_run_begin(l, "backfill", 0, 10 * DAY));
+
+	assert_true(loader_window_begin(l, 0, DAY, LOAD_FAST));
+	for (i = 0; i < 100; i++)
+		assert_true(loader_add_record(l, gen(&g, i, i, 0)));
+	assert_true(loader_add_reject(l, "{\"date\":\"bad\"}", 14, "no readable date"));
+	assert_true(loader_add_reject(l, "{\"date\":\"bad\"}", 14, "no readable date"));
+	assert_true(loader_add_reject(l, "{\"date\":\"x\\ty\"}", 15, "no readable date"));
+	loader_window_counts(l, &nrec, &nrej);
+	assert_int_equal(nrec, 100);
+	assert_int_equal(nrej, 3);
+	assert_int_equal(loader_window_commit(l, DAY, NULL, &out), WINDOW_COMMITTED);
+	assert_int_equal(out.inserted, 100);
+	assert_int_equal(out.rejects, 3);
+	assert_int_equal(qn(c, "SELECT count(*) FROM survey_response"), 100);
+	assert_int_equal(qn(c, "SELECT count(*) FROM survey_answer"), 600);
+	assert_int_equal(qn(c, "SELECT count(*) FROM etl_reject"), 2);
+	assert_int_equal(qn(c, "SELECT count(*) FROM survey_response WHERE response_id <>"
+						" survey_response_id(operation, conn_id, answered_at, agent_id, skill_id)"), 0);
+	assert_string_equal(q(c, "SELECT agent_name FROM survey_response WHERE conn_id = 'conn-3'"),
+						"Agent\t3 ñ v0");
+	snprintf(snap, sizeof(snap), "%s", q(c, SNAP_RESPONSES));
+	snprintf(snapa, sizeof(snapa), "%s", q(c, SNAP_ANSWERS));
+
+	assert_int_equal(load(l, 0, 100, 0, DAY, LOAD_FAST, &out), WINDOW_CONFLICT);
+	assert_int_equal(load(l, 0, 100, 0, DAY, LOAD_MERGE, &out), WINDOW_COMMITTED);
+	assert_int_equal(out.inserted, 0);
+	assert_int_equal(out.updated, 100);
+	assert_int_equal(out.duplicates, 0);
+	assert_string_equal(q(c, SNAP_RESPONSES), snap);
+	assert_string_equal(q(c, SNAP_ANSWERS), snapa);
+	assert_int_equal(qn(c, "SELECT count(*) FROM survey_response WHERE first_loaded_at < last_loaded_at"), 100);
+	assert_string_equal(q(c, "SELECT mode FROM etl_window"), "merge");
+
+	/* conn-5 exists; conn-500 is new; both twice in the window */
+	assert_true(loader_window_begin(l, DAY, 2 * DAY, LOAD_MERGE));
+	assert_true(loader_add_record(l, gen(&g, 5, 5, 1)));
+	assert_true(loader_add_record(l, gen(&g, 500, DAY + 5, 1)));
+	assert_true(loader_add_record(l, gen(&g, 5, 5, 9)));
+	assert_true(loader_add_record(l, gen(&g, 500, DAY + 5, 9)));
+	assert_true(loader_add_record(l, gen(&g, 501, DAY + 6, 1)));
+	assert_true(loader_add_reject(l, "{\"date\":\"bad\"}", 14, "seen again"));
+	assert_int_equal(loader_window_commit(l, 2 * DAY, NULL, &out), WINDOW_COMMITTED);
+	assert_int_equal(out.records, 5);
+	assert_int_equal(out.duplicates, 2);
+	assert_int_equal(out.inserted, 2);
+	assert_int_equal(out.updated, 1);
+	assert_string_equal(q(c, "SELECT agent_name FROM survey_response WHERE conn_id = 'conn-5'"),
+						"Agent\t5 ñ v9");
+	assert_string_equal(q(c, ANSWERS_OF("conn-5")), "1=9");
+	assert_string_equal(q(c, ANSWERS_OF("conn-500")), "1=9");
+	assert_string_equal(q(c, ANSWERS_OF("conn-501")), "1=2,2=3,3=4,4=5,5=1,6=2");
+	assert_int_equal(qn(c, "SELECT count(*) FROM survey_answer a WHERE NOT EXISTS"
+						" (SELECT 1 FROM survey_response r WHERE r.response_id = a.response_id)"), 0);
+	assert_int_equal(qn(c, "SELECT count(*) FROM etl_reject"), 2);
+	assert_string_equal(q(c, "SELECT reason FROM etl_reject WHERE raw_record = '{\"date\":\"bad\"}'"),
+						"seen again");
+
+	/* a duplicate inside a fast window is a conflict too */
+	assert_true(loader_window_begin(l, 3 * DAY, 4 * DAY, LOAD_FAST));
+	assert_true(loader_add_record(l, gen(&g, 900, 3 * DAY, 1)));
+	assert_true(loader_add_record(l, gen(&g, 900, 3 * DAY, 9)));
+	assert_int_equal(loader_window_commit(l, 0, NULL, &out), WINDOW_CONFLICT);
+
+	/* the run counts what committed */
+	assert_int_equal(qn(c, "SELECT records FROM etl_run WHERE run_id = 1"), 205);
+	assert_int_equal(qn(c, "SELECT updated FROM etl_run WHERE run_id = 1"), 101);
+}
+
+/* Large windows switch COPY targets (answers pass 4 MiB): all rows land,
+ * in both modes. */
+static void
+test_large_windows(void **state)
+{
+	Loader	   *l = *state;
+	LoadOptions o = opt;
+	Loader	   *b;
+	LoadCounts	out;
+	const long	n = 30000;
+
+	NEED_DB(state);
+	o.operation = "big";
+	b = loader_connect(&o);
+	assert_non_null(b);
+	assert_int_equal(load(b, 0, n, 0, DAY, LOAD_FAST, &out), WINDOW_COMMITTED);
+	assert_int_equal(load(b, 0, n, 0, DAY, LOAD_MERGE, &out), WINDOW_COMMITTED);
+	assert_int_equal(out.updated, n);
+	assert_int_equal(load(b, n, n, 0, DAY, LOAD_MERGE, &out), WINDOW_COMMITTED);
+	assert_int_equal(out.inserted, n);
+	assert_int_equal(qn(l->conn, "SELECT count(*) FROM survey_response WHERE operation = 'big'"), 2 * n);
+	assert_int_equal(qn(l->conn, "SELECT count(*) FROM survey_answer a JOIN survey_response r"
+						" USING (response_id) WHERE r.operation = 'big'"), 12 * n);
+	loader_free(b);
+}
+
+/* The watermark only moves forward; loaded-window coverage. */
+static void
+test_watermark_and_coverage(void **state)
+{
+	LoadOptions o = opt;
+	Loader	   *w;
+	LoadCounts	out;
+	int64_t		wm = 0;
+	bool		found = true;
+	bool		ov;
+	bool		cov;
+
+	NEED_DB(state);
+	o.operation = "wm";
+	w = loader_connect(&o);
+	assert_non_null(w);
+	assert_true(loader_get_watermark(w, &wm, &found));
+	assert_false(found);
+	assert_int_equal(load(w, 0, 3, 0, DAY, LOAD_FAST, &out), WINDOW_COMMITTED);
+	assert_int_equal(load(w, 0, 0, DAY, 2 * DAY, LOAD_FAST, &out), WINDOW_COMMITTED);
+	assert_int_equal(load(w, 0, 0, 10 * DAY, 11 * DAY, LOAD_FAST, &out), WINDOW_COMMITTED);
+	assert_int_equal(load(w, 0, 0, 5 * DAY, 6 * DAY, LOAD_FAST, &out), WINDOW_COMMITTED);
+	assert_true(loader_get_watermark(w, &wm, &found));
+	assert_true(found);
+	assert_int_equal(wm, 11 * DAY);
+
+	assert_true(loader_window_state(w, 0, 2 * DAY, &ov, &cov));
+	assert_true(ov && cov);
+	assert_true(loader_window_state(w, 3600, 7200, &ov, &cov));
+	assert_true(ov && cov);
+	assert_true(loader_window_state(w, 0, 3 * DAY, &ov, &cov));
+	assert_true(ov && !cov);
+	assert_true(loader_window_state(w, 2 * DAY, 3 * DAY, &ov, &cov));
+	assert_true(!ov && !cov);
+	assert_true(loader_window_state(w, DAY * 3 / 2, DAY * 5 / 2, &ov, &cov));
+	assert_true(ov && !cov);
+	loader_free(w);
+}
+
+/* Abort and a bad row roll everything back; the connection stays usable. */
+static void
+test_abort_and_failure(void **state)
+{
+	Loader	   *l = *state;
+	PGconn	   *c;
+	LoadCounts	out;
+	long long	before;
+	SurveyRecord *r;
+	Gen			g;
+	long		i;
+
+	NEED_DB(state);
+	c = l->conn;
+	before = qn(c, "SELECT count(*) FROM survey_response");
+	assert_true(loader_window_begin(l, 20 * DAY, 21 * DAY, LOAD_FAST));
+	for (i = 0; i < 20000; i++)
+		assert_true(loader_add_record(l, gen(&g, 100000 + i, 20 * DAY + i, 0)));
+	loader_window_abort(l, "test abort");
+	loader_window_abort(l, "no window open: harmless");
+	assert_int_equal(qn(c, "SELECT count(*) FROM survey_response"), before);
+	assert_int_equal(qn(c, "SELECT count(*) FROM etl_window WHERE window_from = to_timestamp(20 * 86400)"), 0);
+
+	assert_true(loader_window_begin(l, 30 * DAY, 31 * DAY, LOAD_FAST));
+	r = gen(&g, 7777, 30 * DAY, 0);
+	r->extras = (EtlStr) {"{not json", 9};
+	assert_true(loader_add_record(l, r));
+	assert_int_equal(loader_window_commit(l, 0, NULL, &out), WINDOW_FAILED);
+	assert_int_equal(qn(c, "SELECT count(*) FROM survey_response WHERE conn_id = 'conn-7777' AND operation = 'wv0010'"), 0);
+	assert_int_equal(qn(c, "SELECT 1"), 1);
+}
+
+/* A second process is refused the lock and told who holds it; the next
+ * run marks a stale 'running' row abandoned; run_end keeps the larger
+ * counts. */
+static void
+test_lock_and_runs(void **state)
+{
+	Loader	   *l = *state;
+	Loader	   *other;
+	char		holder[256] = "";
+	LoadCounts	total = {.records = 1, .api_calls = 99};
+	FILE	   *devnull;
+
+	NEED_DB(state);
+	other = loader_connect(&opt);
+	assert_non_null(other);
+	assert_int_equal(loader_lock_operation(other, holder, sizeof(holder)), LOCK_BUSY);
+	assert_int_equal(strncmp(holder, "run 1, pid ", 11), 0);
+	assert_true(loader_run_end(l, "ok", &total, NULL));
+	assert_int_equal(qn(l->conn, "SELECT api_calls FROM etl_run WHERE run_id = 1"), 99);
+	assert_int_equal(qn(l->conn, "SELECT records FROM etl_run WHERE run_id = 1"), 205);
+
+	PQclear(PQexec(l->conn, "INSERT INTO etl_run (operation, command) VALUES ('wv0010', 'sync')"));
+	assert_true(loader_run_begin(l, "sync", 0, 0));	/* holds the lock */
+	assert_int_equal(qn(l->conn, "SELECT count(*) FROM etl_run WHERE status = 'abandoned'"), 1);
+	assert_int_equal(qn(l->conn, "SELECT count(*) FROM etl_run WHERE status = 'running'"), 1);
+	devnull = fopen("/dev/null", "w");
+	assert_true(loader_status(l, devnull));
+	fclose(devnull);
+	loader_free(other);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_copy_roundtrip),
+		cmocka_unit_test(test_identity_sql_agrees),
+		cmocka_unit_test(test_fast_conflict_merge),
+		cmocka_unit_test(test_large_windows),
+		cmocka_unit_test(test_watermark_and_coverage),
+		cmocka_unit_test(test_abort_and_failure),
+		cmocka_unit_test(test_lock_and_runs),
+	};
+
+	log_set_level(LOG_WARN);
+	return cmocka_run_group_tests_name("load_pg", tests, setup, teardown);
+}
