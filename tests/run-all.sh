@@ -20,7 +20,7 @@ if [ "${WV_PG_READY:-}" != 1 ]; then
 	# so that it is printed after pg_virtualenv's own closing lines.
 	WV_ALL_STATUS_FILE=$(mktemp "${TMPDIR:-/tmp}/wvetl-all-status.XXXXXX")
 	export WV_ALL_STATUS_FILE
-	pg_virtualenv -t bash "$0" "$@"
+	pg_virtualenv -t -c "-p $(sh "$(dirname "$0")/pg-port.sh")" bash "$0" "$@"
 	rc=$?
 	status=$(head -n 1 "$WV_ALL_STATUS_FILE" 2>/dev/null)
 	tail -n +2 "$WV_ALL_STATUS_FILE" 2>/dev/null

@@ -28,7 +28,7 @@ if [ "${WV_PG_READY:-}" != 1 ]; then
 	WV_STATUS_FILE=$(mktemp "${TMPDIR:-/tmp}/wvetl-it-status.XXXXXX")
 	export WV_STATUS_FILE
 	# -t: a temporary cluster directory even as root, nothing left behind.
-	pg_virtualenv -t bash "$0" "$@"
+	pg_virtualenv -t -c "-p $(sh "$top/tests/pg-port.sh")" bash "$0" "$@"
 	rc=$?
 	status=$(head -n 1 "$WV_STATUS_FILE" 2>/dev/null)
 	tail -n +2 "$WV_STATUS_FILE" 2>/dev/null
@@ -142,11 +142,16 @@ run_test()
 }
 
 tests=()
+failed_names=""
 if [ -n "${TESTS:-}" ]; then
 	for n in $TESTS; do
+		n=${n%.sh}
+		found=0
 		for f in "$here/$n"*.sh; do
-			[ -f "$f" ] && tests+=("$f")
+			[ -f "$f" ] && { tests+=("$f"); found=1; }
 		done
+		# A name that matches nothing is a mistake, not an empty success.
+		[ "$found" = 1 ] || { echo "run.sh: no test matches \"$n\"" >&2; failed_names="$failed_names $n"; }
 	done
 else
 	for f in "$here"/t[0-9]*.sh; do
@@ -156,6 +161,10 @@ fi
 
 passed=0
 failed=0
+for n in ${failed_names:-}; do
+	echo "FAIL $n (no such test)"
+	failed=$((failed + 1))
+done
 for t in "${tests[@]}"; do
 	if run_test "$t"; then
 		passed=$((passed + 1))
