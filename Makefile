@@ -44,7 +44,7 @@ OBJ_OPT := $(LIB_SRCS:%.c=build/opt/%.o) build/opt/sql_embed.o
 OBJ_SAN := $(LIB_SRCS:%.c=build/san/%.o) build/san/sql_embed.o
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/san/tests/%)
 
-.PHONY: all san unit test integration demo demo-stop bench fuzz install clean deps format check
+.PHONY: all san unit test integration demo demo-stop bench bench-bi fuzz valgrind install clean deps format check
 all: bin/wvetl
 
 build/sql_embed.c: $(SQL_FILES) tools/embed-sql.sh
@@ -113,13 +113,50 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)bash bench/run.sh
 
+# The BI benchmark (bench/bi.sh): >= 10M answers loaded through the tool,
+# then the typical dashboard queries under EXPLAIN (ANALYZE, BUFFERS).
+# Minutes, not part of make test.
+bench-bi: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)bash bench/bi.sh
+
+# libFuzzer over the transform (tests/fuzz/), built with clang under ASan
+# and UBSan; runs FUZZ_SECONDS and ends "fuzz: N passed, N failed".
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_SRCS := $(sort $(wildcard transform/*.c)) common/buf.c common/etl.c common/wvtime.c
+build/fuzz/fuzz_transform: tests/fuzz/fuzz_transform.c $(FUZZ_SRCS) \
+		$(wildcard transform/*.h common/*.h)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -I. -g -O1 $(WARN) \
+		$(shell $(PKG_CONFIG) --cflags yajl) -fno-omit-frame-pointer \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		-o $@ tests/fuzz/fuzz_transform.c $(FUZZ_SRCS) $(shell $(PKG_CONFIG) --libs yajl) -lm
+fuzz: build/fuzz/fuzz_transform
+	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh
+
+# The optimized bin/wvetl under valgrind (no sanitizers): one backfill and
+# failing paths against the mock; definite or indirect leaks fail it.
+valgrind: bin/wvetl san
+	$(Q)TESTS=t0490 bash tests/integration/run.sh
+
+# install: the binary, its man page, the SQL migrations (also embedded in
+# the binary; kept for DBAs), an example config and the cron/systemd files,
+# with /usr/local in the docs and units replaced by PREFIX.
+CONTRIB_FILES := contrib/wvetl-sync.service contrib/wvetl-sync.timer contrib/wvetl.cron
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/wvetl/sql \
-		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/doc/wvetl
+		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/doc/wvetl/contrib
 	install -m 755 bin/wvetl $(DESTDIR)$(PREFIX)/bin/wvetl
 	install -m 644 $(SQL_FILES) $(DESTDIR)$(PREFIX)/share/wvetl/sql/
-	install -m 644 config.example.ini $(DESTDIR)$(PREFIX)/share/doc/wvetl/
-	if [ -f wvetl.1 ]; then install -m 644 wvetl.1 $(DESTDIR)$(PREFIX)/share/man/man1/; fi
+	install -m 644 config.example.ini README.md $(DESTDIR)$(PREFIX)/share/doc/wvetl/
+	sed 's|/usr/local|$(PREFIX)|g' wvetl.1 >$(DESTDIR)$(PREFIX)/share/man/man1/wvetl.1
+	chmod 644 $(DESTDIR)$(PREFIX)/share/man/man1/wvetl.1
+	for f in $(CONTRIB_FILES); do \
+		sed 's|/usr/local/bin|$(PREFIX)/bin|g' $$f >$(DESTDIR)$(PREFIX)/share/doc/wvetl/$$f && \
+		chmod 644 $(DESTDIR)$(PREFIX)/share/doc/wvetl/$$f || exit 1; \
+	done
 
 format:
 	clang-format -i $(wildcard *.c */*.c */*.h tests/unit/*.c)

@@ -70,13 +70,18 @@ read -r up uf <<<"$(summary unit)"
 WV_STATUS_FILE= bash tests/integration/run.sh 2>&1 | tee -a "$log"
 read -r ip if_ <<<"$(summary integration)"
 
-p=$((up + ip))
-f=$((uf + if_))
+# The transform's fuzzer, FUZZ_SECONDS long, counted as one test.
+make --no-print-directory fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-60}" 2>&1 | tee -a "$log"
+read -r zp zf <<<"$(summary fuzz)"
+
+p=$((up + ip + zp))
+f=$((uf + if_ + zf))
 status=0
 [ "$f" -eq 0 ] && [ "$p" -gt 0 ] || status=1
 lines="
 unit: $up passed, $uf failed
 integration: $ip passed, $if_ failed
+fuzz: $zp passed, $zf failed
 $p passed, $f failed"
 if [ -n "${WV_ALL_STATUS_FILE:-}" ]; then
 	printf '%s\n%s\n' "$status" "$lines" >"$WV_ALL_STATUS_FILE"

@@ -2,9 +2,11 @@
  * transform/json_text.c
  *   Writes JSON text for the transform: string escaping (RFC 8259, compact,
  *   non-ASCII UTF-8 kept as is) and the re-serialization of a collected
- *   field value. U+0000 is never written: PostgreSQL's jsonb rejects
- *   \u0000, so it is dropped and the caller told.
+ *   field value; and cleans decoded strings of what PostgreSQL text cannot
+ *   hold: U+0000 (jsonb rejects \u0000 too) is dropped, ill-formed UTF-8
+ *   becomes U+FFFD, and the caller is told.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "transform/transform_int.h"
@@ -84,30 +86,130 @@ json_append_value(Buf *b, const RecordScratch *rs, const RawField *f)
 }
 
 /*
- * json_copy_without_nul: append s to b without its NUL bytes; returns how
- * many were dropped. The common case (none) is one memchr and one copy.
+ * utf8_seq: the length of the well-formed UTF-8 sequence at p (Unicode
+ * table 3-7: no overlong forms, no surrogates, nothing above U+10FFFF), or
+ * 0 when it is ill-formed; *bad then gets the length of its maximal
+ * subpart (the lead byte and the continuation bytes that could still have
+ * been part of a well-formed sequence), at least 1.
  */
-size_t
-json_copy_without_nul(Buf *b, const char *s, size_t n)
+static size_t
+utf8_seq(const unsigned char *p, size_t n, size_t *bad)
 {
-	const char *nul = memchr(s, '\0', n);
-	size_t		dropped = 0;
+	unsigned char c = p[0];
+	unsigned char lo = 0x80;
+	unsigned char hi = 0xBF;
+	size_t		len;
+	size_t		k;
 
-	if (nul == NULL)
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF)
+		len = 2;
+	else if (c >= 0xE0 && c <= 0xEF)
 	{
-		buf_append(b, s, n);
+		len = 3;
+		if (c == 0xE0)
+			lo = 0xA0;			/* overlong below U+0800 */
+		else if (c == 0xED)
+			hi = 0x9F;			/* U+D800..U+DFFF: surrogates */
+	}
+	else if (c >= 0xF0 && c <= 0xF4)
+	{
+		len = 4;
+		if (c == 0xF0)
+			lo = 0x90;			/* overlong below U+10000 */
+		else if (c == 0xF4)
+			hi = 0x8F;			/* above U+10FFFF */
+	}
+	else
+	{
+		*bad = 1;				/* a stray continuation, C0, C1, F5..FF */
 		return 0;
 	}
-	while (nul != NULL)
+	for (k = 1; k < len; k++)
 	{
-		buf_append(b, s, (size_t) (nul - s));
-		n -= (size_t) (nul - s) + 1;
-		s = nul + 1;
-		dropped++;
-		nul = memchr(s, '\0', n);
+		if (k >= n || p[k] < lo || p[k] > hi)
+		{
+			*bad = k;
+			return 0;
+		}
+		lo = 0x80;
+		hi = 0xBF;
+	}
+	return len;
+}
+
+/*
+ * text_clean_scan: the offset of the first byte of s that text_clean would
+ * change (a NUL, or the start of an ill-formed UTF-8 sequence), or n when
+ * s can be copied as is. Runs of ASCII are checked eight bytes at a time.
+ */
+size_t
+text_clean_scan(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *) s;
+	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t highs = 0x8080808080808080ULL;
+	size_t		i = 0;
+	size_t		bad;
+	size_t		len;
+	uint64_t	w;
+
+	for (;;)
+	{
+		/* a run of 0x01..0x7F: eight bytes at a time while no byte has its
+		 * high bit set and none is zero ((w - ones) & ~w sets the high bit
+		 * of a zero byte), then byte by byte */
+		while (n - i >= 8)
+		{
+			memcpy(&w, p + i, 8);
+			if (((w | ((w - ones) & ~w)) & highs) != 0)
+				break;
+			i += 8;
+		}
+		while (i < n && p[i] - 1u < 0x7Fu)
+			i++;
+		if (i == n)
+			return n;
+		if (p[i] == 0 || (len = utf8_seq(p + i, n - i, &bad)) == 0)
+			return i;
+		i += len;
+	}
+}
+
+/*
+ * text_clean: append s to b without its NUL bytes, and with U+FFFD in place
+ * of each maximal ill-formed UTF-8 subpart (what yajl lets through: lone
+ * low surrogates from \uDC00..\uDFFF escapes decoded into UTF-8, and raw
+ * overlong, surrogate or out-of-range sequences, whose structure alone its
+ * lexer checks). PostgreSQL can hold neither. Returns TEXT_* flags.
+ */
+unsigned
+text_clean(Buf *b, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *) s;
+	unsigned	flags = 0;
+	size_t		i;
+
+	while ((i = text_clean_scan(s, n)) < n)
+	{
+		size_t		bad = 1;
+
+		buf_append(b, s, i);
+		if (p[i] == 0)
+			flags |= TEXT_NUL_REMOVED;
+		else
+		{
+			utf8_seq(p + i, n - i, &bad);
+			buf_append(b, "\xEF\xBF\xBD", 3);
+			flags |= TEXT_UTF8_REPLACED;
+		}
+		s += i + bad;
+		p += i + bad;
+		n -= i + bad;
 	}
 	buf_append(b, s, n);
-	return dropped;
+	return flags;
 }
 
 /* utf8_prefix: the longest prefix of s, at most max bytes, that does not

@@ -65,6 +65,7 @@ typedef struct TypingState
 	size_t		n_slots;
 	size_t		n_extras;		/* entries written to rs->extras */
 	size_t		n_nul;			/* keys noted in _nul_removed */
+	size_t		n_bad;			/* keys noted in _invalid_unicode_replaced */
 } TypingState;
 
 static int	key_class(const char *key, size_t n, int32_t *qno);
@@ -98,12 +99,18 @@ record_scratch_add(RecordScratch *rs)
 	return f;
 }
 
-/* record_scratch_reset: empty, keeping memory for the next record. */
+/*
+ * record_scratch_reset: empty, keeping memory for the next record. The
+ * arena's data is never NULL afterwards (offsets into it are taken even
+ * when every key and value is empty), unless out of memory: then
+ * arena.failed is set.
+ */
 void
 record_scratch_reset(RecordScratch *rs)
 {
 	buf_reset(&rs->arena);
 	rs->n_fields = 0;
+	(void) buf_reserve(&rs->arena, 1);
 }
 
 void
@@ -114,6 +121,7 @@ record_scratch_free(RecordScratch *rs)
 	buf_free(&rs->raw);
 	buf_free(&rs->reason);
 	buf_free(&rs->nul_keys);
+	buf_free(&rs->bad_keys);
 	free(rs->fields);
 	free(rs->slots);
 	free(rs->answers);
@@ -258,8 +266,9 @@ date_check(TypingState *ts)
 	return false;
 }
 
-/* extras_finish: close the extras object (with _nul_removed) or leave it
- * NULL when empty. False when out of memory. */
+/* extras_finish: close the extras object (with the notes _nul_removed and
+ * _invalid_unicode_replaced) or leave it NULL when empty. False when out
+ * of memory. */
 static bool
 extras_finish(TypingState *ts)
 {
@@ -269,6 +278,13 @@ extras_finish(TypingState *ts)
 	{
 		buf_puts(b, ts->n_extras++ ? ",\"_nul_removed\":[" : "{\"_nul_removed\":[");
 		buf_append(b, ts->rs->nul_keys.data, ts->rs->nul_keys.len);
+		buf_putc(b, ']');
+	}
+	if (ts->n_bad > 0)
+	{
+		buf_puts(b, ts->n_extras++ ? ",\"_invalid_unicode_replaced\":["
+				 : "{\"_invalid_unicode_replaced\":[");
+		buf_append(b, ts->rs->bad_keys.data, ts->rs->bad_keys.len);
 		buf_putc(b, ']');
 	}
 	if (ts->n_extras > 0)
@@ -336,11 +352,17 @@ type_field(TypingState *ts, const RawField *f, uint32_t order)
 	int			kc = key_class(key, f->key_len, &qno);
 	AnswerSlot *slot;
 
-	if (f->nul_removed)
+	if (f->cleaned & TEXT_NUL_REMOVED)
 	{
 		if (ts->n_nul++ > 0)
 			buf_putc(&ts->rs->nul_keys, ',');
 		json_append_string(&ts->rs->nul_keys, key, f->key_len);
+	}
+	if (f->cleaned & TEXT_UTF8_REPLACED)
+	{
+		if (ts->n_bad++ > 0)
+			buf_putc(&ts->rs->bad_keys, ',');
+		json_append_string(&ts->rs->bad_keys, key, f->key_len);
 	}
 	if (kc < SF_COUNT)
 		ts->rec->field[kc] = field_text(ts->rs, f);
@@ -382,10 +404,11 @@ record_type(RecordScratch *rs, uint64_t seq, bool want_raw, SurveyRecord *rec)
 		return RECORD_NOMEM;
 	buf_reset(&rs->extras);
 	buf_reset(&rs->nul_keys);
+	buf_reset(&rs->bad_keys);
 	for (i = 0; i < rs->n_fields; i++)
 		type_field(&ts, &rs->fields[i], (uint32_t) i);
 	answers_finish(&ts);
-	if (!extras_finish(&ts) || rs->nul_keys.failed)
+	if (!extras_finish(&ts) || rs->nul_keys.failed || rs->bad_keys.failed)
 		return RECORD_NOMEM;
 	if (!date_check(&ts))
 	{

@@ -17,13 +17,17 @@
  *
  *   Numbers arrive as text (yajl_number), never converted. yajl's string
  *   pointers are only valid during the callback: everything is copied.
- *   U+0000 never leaves the transform, not even in raw (PostgreSQL text
- *   and jsonb cannot hold it): it is dropped and noted in extras.
+ *   Every string (key or value) is cleaned first (text_clean): U+0000 and
+ *   ill-formed UTF-8 never leave the transform, not even in raw
+ *   (PostgreSQL text and jsonb cannot hold them): U+0000 is dropped,
+ *   ill-formed UTF-8 becomes U+FFFD, and extras notes the keys.
  *   Errors name a record by its seq ("record 0" is the first).
  *
- *   Limits are checked as values arrive; yajl itself has already buffered
- *   a single string or number token whole before handing it over, so the
- *   real bound on one token is the body size the extract stage allows.
+ *   Limits are checked as values arrive. yajl buffers a string or number
+ *   token whole before any callback sees it, so transform_feed also bounds
+ *   the bytes fed since the last callback (max_token, derived from
+ *   max_field_bytes): a hostile body cannot grow yajl's buffers without
+ *   limit, whatever the chunking.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -39,6 +43,15 @@
 #define DEFAULT_MAX_RECORD (16 * 1024 * 1024)
 #define DEFAULT_MAX_DEPTH 32
 #define KEY_QUOTE_MAX 64		/* bytes of a key quoted in an error */
+
+/*
+ * A value of max_field_bytes decoded bytes may take up to 6 times as many
+ * bytes of JSON text (every byte a \u00XX escape); past that, plus a
+ * margin for the separators around it, no acceptable token can still be
+ * open.
+ */
+#define TOKEN_TEXT_FACTOR 6
+#define TOKEN_MARGIN (64 * 1024)
 
 /* The envelope key whose value comes next. */
 typedef enum EnvKey
@@ -65,6 +78,8 @@ struct Transform
 	TransformEnvelope env;
 
 	uint64_t	bytes;			/* fed before the current chunk */
+	uint64_t	last_event;		/* body offset just past the last callback */
+	uint64_t	max_token;		/* bytes allowed without any callback */
 	uint64_t	seq;			/* next record's position */
 	bool		started;		/* the top-level value has begun */
 	bool		failed;
@@ -84,6 +99,9 @@ struct Transform
 	int			cap_level;		/* open containers of the captured value */
 	uint8_t    *lvl;			/* LVL_* per captured level */
 	size_t		cap_index;		/* the field being captured */
+
+	Buf			clean;			/* the current string, when text_clean changed it */
+	unsigned	clean_flags;	/* TEXT_* of the current string */
 
 	RecordScratch rs;
 	SurveyRecord rec;
@@ -117,6 +135,8 @@ static int	record_begin(Transform *t);
 static int	record_end(Transform *t);
 static int	reject_emit(Transform *t, const char *raw, size_t len, const char *reason);
 static void set_yajl_error(Transform *t, const char *data, size_t len, bool at_finish);
+static Transform *event(void *ctx);
+static bool clean_string(Transform *t, const char **s, size_t *n);
 
 static const yajl_callbacks callbacks = {
 	cb_null,
@@ -152,6 +172,7 @@ transform_new(const TransformOptions *opt, RecordSink on_record,
 		t->opt.max_record_bytes = DEFAULT_MAX_RECORD;
 	if (t->opt.max_depth <= 0)
 		t->opt.max_depth = DEFAULT_MAX_DEPTH;
+	t->max_token = (uint64_t) t->opt.max_field_bytes * TOKEN_TEXT_FACTOR + TOKEN_MARGIN;
 	t->on_record = on_record;
 	t->on_reject = on_reject;
 	t->ctx = ctx;
@@ -175,6 +196,7 @@ transform_free(Transform *t)
 	if (t->yh != NULL)
 		yajl_free(t->yh);
 	record_scratch_free(&t->rs);
+	buf_free(&t->clean);
 	free(t->lvl);
 	free(t);
 }
@@ -235,7 +257,16 @@ transform_feed(Transform *t, const char *data, size_t len)
 	if (st == yajl_status_ok)
 	{
 		t->bytes += len;
-		return true;
+		/* yajl holds the open token's bytes: bound them (see max_token) */
+		if (t->bytes - t->last_event <= t->max_token)
+			return true;
+		t->failed = true;
+		etl_seterr(t->err, "no JSON value ends in the %llu bytes after byte %llu: "
+				   "a single JSON token is longer than %llu bytes",
+				   (unsigned long long) (t->bytes - t->last_event),
+				   (unsigned long long) t->last_event,
+				   (unsigned long long) t->max_token);
+		return false;
 	}
 	t->failed = true;
 	if (st == yajl_status_error)
@@ -364,9 +395,8 @@ record_value(Transform *t, FieldKind kind, const char *s, size_t n)
 	f->kind = kind;
 	f->val_off = t->rs.arena.len;
 	if (kind == FK_STRING)
-		f->nul_removed |= json_copy_without_nul(&t->rs.arena, s, n) > 0;
-	else
-		buf_append(&t->rs.arena, s, n);
+		f->cleaned |= t->clean_flags;
+	buf_append(&t->rs.arena, s, n);
 	f->val_len = t->rs.arena.len - f->val_off;
 	return check_sizes(t, f);
 }
@@ -395,7 +425,10 @@ cap_scalar(Transform *t, FieldKind kind, const char *s, size_t n)
 
 	cap_before_value(t);
 	if (kind == FK_STRING)
-		f->nul_removed |= json_append_string(&t->rs.arena, s, n);
+	{
+		f->cleaned |= t->clean_flags;
+		json_append_string(&t->rs.arena, s, n);
+	}
 	else
 		buf_append(&t->rs.arena, s, n);
 	return check_sizes(t, f);
@@ -505,7 +538,9 @@ on_scalar(Transform *t, FieldKind kind, const char *s, size_t n)
 	if (t->records_depth > 0 && t->depth == t->records_depth)
 		return element_scalar(t, kind, s, n);
 	if (t->depth == 0)
-		return fail(t, "body is not a JSON object or array");
+		return fail(t, "body is not a JSON object or array: a lone %s ends at byte %llu",
+					kind == FK_STRING ? "string" : kind == FK_NULL ? "null" : "number or boolean",
+					(unsigned long long) t->last_event);
 	if (t->top_map && t->depth == 1)
 		env_scalar(t, kind, s, n);
 	return 1;
@@ -523,11 +558,11 @@ on_start(Transform *t, bool is_array)
 		char		q[KEY_QUOTE_MAX * 6 + 8];
 
 		if (t->rec_depth > 0 || t->elem_capture)
-			return fail(t, "record %llu: value of %s is nested deeper than %d levels",
+			return fail(t, "record %llu: value of %s is nested deeper than %d levels at byte %llu",
 						(unsigned long long) t->seq, key_quote(t, q, sizeof(q)),
-						t->opt.max_depth);
-		/* no offset: yajl updates its byte count only when a chunk ends */
-		return fail(t, "JSON is nested deeper than %d levels", t->opt.max_depth);
+						t->opt.max_depth, (unsigned long long) t->last_event);
+		return fail(t, "JSON is nested deeper than %d levels at byte %llu",
+					t->opt.max_depth, (unsigned long long) t->last_event);
 	}
 	if (t->skip_depth > 0)
 		return 1;
@@ -607,6 +642,8 @@ static int
 record_begin(Transform *t)
 {
 	record_scratch_reset(&t->rs);
+	if (t->rs.arena.failed)
+		return fail(t, "record %llu: out of memory", (unsigned long long) t->seq);
 	t->rec_depth = t->depth;
 	return 1;
 }
@@ -652,52 +689,94 @@ record_end(Transform *t)
 	return 1;
 }
 
+/*
+ * clean_string: a decoded string from yajl, without U+0000 and with U+FFFD
+ * for ill-formed UTF-8 (text_clean); *s and *n then point into t->clean,
+ * valid until the next string. Sets t->clean_flags. False (and the error
+ * set) when out of memory.
+ */
+static bool
+clean_string(Transform *t, const char **s, size_t *n)
+{
+	t->clean_flags = 0;
+	if (text_clean_scan(*s, *n) == *n)
+		return true;			/* the usual case: nothing to change */
+	buf_reset(&t->clean);
+	t->clean_flags = text_clean(&t->clean, *s, *n);
+	*s = buf_cstr(&t->clean);
+	*n = t->clean.len;
+	if (t->clean.failed)
+		return fail(t, "record %llu: out of memory", (unsigned long long) t->seq);
+	return true;
+}
+
+/*
+ * event: every callback starts here. Notes where in the body yajl is (just
+ * past the token it reports: yajl_get_bytes_consumed counts the current
+ * chunk's bytes lexed so far, also during a callback).
+ */
+static Transform *
+event(void *ctx)
+{
+	Transform  *t = ctx;
+
+	t->last_event = t->bytes + yajl_get_bytes_consumed(t->yh);
+	return t;
+}
+
 static int
 cb_null(void *ctx)
 {
-	return on_scalar(ctx, FK_NULL, "null", 4);
+	return on_scalar(event(ctx), FK_NULL, "null", 4);
 }
 
 static int
 cb_boolean(void *ctx, int v)
 {
-	return on_scalar(ctx, FK_SCALAR, v ? "true" : "false", v ? 4 : 5);
+	return on_scalar(event(ctx), FK_SCALAR, v ? "true" : "false", v ? 4 : 5);
 }
 
 static int
 cb_number(void *ctx, const char *s, size_t n)
 {
-	return on_scalar(ctx, FK_SCALAR, s, n);
+	return on_scalar(event(ctx), FK_SCALAR, s, n);
 }
 
 static int
 cb_string(void *ctx, const unsigned char *s, size_t n)
 {
-	return on_scalar(ctx, FK_STRING, (const char *) s, n);
+	Transform  *t = event(ctx);
+	const char *v = (const char *) s;
+
+	if (t->skip_depth > 0)
+		return 1;
+	if (!clean_string(t, &v, &n))
+		return 0;
+	return on_scalar(t, FK_STRING, v, n);
 }
 
 static int
 cb_start_map(void *ctx)
 {
-	return on_start(ctx, false);
+	return on_start(event(ctx), false);
 }
 
 static int
 cb_start_array(void *ctx)
 {
-	return on_start(ctx, true);
+	return on_start(event(ctx), true);
 }
 
 static int
 cb_end_map(void *ctx)
 {
-	return on_end(ctx);
+	return on_end(event(ctx));
 }
 
 static int
 cb_end_array(void *ctx)
 {
-	return on_end(ctx);
+	return on_end(event(ctx));
 }
 
 /*
@@ -707,13 +786,15 @@ cb_end_array(void *ctx)
 static int
 cb_map_key(void *ctx, const unsigned char *key, size_t n)
 {
-	Transform  *t = ctx;
+	Transform  *t = event(ctx);
 	const char *k = (const char *) key;
 	RawField   *f;
 	uint8_t    *l;
 
 	if (t->skip_depth > 0)
 		return 1;
+	if (!clean_string(t, &k, &n))
+		return 0;
 	if (t->cap_level > 0)
 	{
 		f = &t->rs.fields[t->cap_index];
@@ -721,7 +802,8 @@ cb_map_key(void *ctx, const unsigned char *key, size_t n)
 		if (*l & LVL_COMMA)
 			buf_putc(&t->rs.arena, ',');
 		*l |= LVL_COMMA;
-		f->nul_removed |= json_append_string(&t->rs.arena, k, n);
+		f->cleaned |= t->clean_flags;
+		json_append_string(&t->rs.arena, k, n);
 		buf_putc(&t->rs.arena, ':');
 		return check_sizes(t, f);
 	}
@@ -734,7 +816,8 @@ cb_map_key(void *ctx, const unsigned char *key, size_t n)
 		if (f == NULL)
 			return fail(t, "record %llu: out of memory", (unsigned long long) t->seq);
 		f->key_off = t->rs.arena.len;
-		f->nul_removed = json_copy_without_nul(&t->rs.arena, k, n) > 0;
+		f->cleaned = t->clean_flags;
+		buf_append(&t->rs.arena, k, n);
 		f->key_len = t->rs.arena.len - f->key_off;
 		f->val_off = t->rs.arena.len;
 		return check_sizes(t, f);

@@ -27,7 +27,7 @@ typedef struct RawField
 	size_t		val_off;
 	size_t		val_len;
 	FieldKind	kind;
-	bool		nul_removed;	/* U+0000 was dropped from the key or value */
+	unsigned	cleaned;		/* TEXT_* flags of the key and value strings */
 } RawField;
 
 /* A q<N> answer before sorting and de-duplication. */
@@ -56,6 +56,7 @@ typedef struct RecordScratch
 	Buf			raw;
 	Buf			reason;			/* a reject's reason */
 	Buf			nul_keys;		/* JSON strings of keys for _nul_removed */
+	Buf			bad_keys;		/* ... for _invalid_unicode_replaced */
 } RecordScratch;
 
 typedef enum RecordVerdict
@@ -76,7 +77,12 @@ bool		record_build_raw(RecordScratch *rs);
 /* json_text.c */
 bool		json_append_string(Buf *b, const char *s, size_t n);
 void		json_append_value(Buf *b, const RecordScratch *rs, const RawField *f);
-size_t		json_copy_without_nul(Buf *b, const char *s, size_t n);
+
+/* What text_clean changed in a string. */
+#define TEXT_NUL_REMOVED 1		/* U+0000 dropped */
+#define TEXT_UTF8_REPLACED 2	/* ill-formed UTF-8 replaced with U+FFFD */
+size_t		text_clean_scan(const char *s, size_t n);
+unsigned	text_clean(Buf *b, const char *s, size_t n);
 size_t		utf8_prefix(const char *s, size_t n, size_t max);
 
 #endif							/* WVETL_TRANSFORM_INT_H */

@@ -1,8 +1,9 @@
 /*
  * tests/unit/test_transform.c
  *   transform/: the pure value parsers, the envelope shapes, typing of
- *   records (contract section 4), extras, U+0000, rejects, limits, JSON
- *   errors with their byte offsets, and the chunk sweep: the fixture
+ *   records (contract section 4), extras, U+0000 and ill-formed Unicode,
+ *   rejects, limits (with the bound on an unfinished token), JSON errors
+ *   with their byte offsets, and the chunk sweep: the fixture
  *   tests/fixtures/chunking.json fed at every chunk size from 1 to 64 bytes
  *   must give exactly what the whole body gives.
  */
@@ -55,6 +56,7 @@ static void assert_line(const Collect *c, const char *line);
 static char *read_file(const char *name, size_t *len);
 static int	setup_zone(void **state);
 static unsigned long error_offset(const char *err, const char **msg);
+static uint64_t feed_until_error(const char *head, char fill, uint64_t max, char *err);
 
 /* put_esc: bytes as is, except control bytes and '\' as \xNN, so the
  * canonical text is one line per item and NUL-safe. */
@@ -375,7 +377,7 @@ test_chunk_sweep(void **state)
 {
 	TransformOptions opt = {.want_raw = true};
 	Collect		whole = {0};
-	size_t		len;
+	size_t		len = 0;
 	char	   *body = read_file("chunking.json", &len);
 	size_t		chunk;
 
@@ -644,6 +646,52 @@ test_nul_handling(void **state)
 	collect_free(&c);
 }
 
+/*
+ * What yajl lets through but PostgreSQL cannot hold: a lone low surrogate
+ * escape (yajl decodes \\uDC00..\\uDFFF into UTF-8 bytes of a surrogate)
+ * and raw sequences whose structure alone yajl's lexer checks (overlong,
+ * surrogate, above U+10FFFF). Each maximal ill-formed subpart becomes
+ * U+FFFD, in keys, values, nested values, rejects and the envelope, and
+ * extras names the keys; the fix is the same at every chunk size.
+ */
+static void
+test_invalid_unicode(void **state)
+{
+#define R "\xef\xbf\xbd"				/* U+FFFD */
+	const char *body = "{\"msg\":\"m\xc0\x80\",\"data\":["
+		"{\"date\":\"2026-01-18\",\"agent_name\":\"a\\udd83b\","
+		"\"skill_name\":\"\xed\xa0\x80|\xe0\x80\x80|\xf4\x90\x80\x80|\xf5\x80\x80\x80\","
+		"\"k\xc1\xbf\":\"v\",\"n\":[\"\\udfff\",{\"\\udc00\":1}],"
+		"\"q01\":\"\\u0000x\\udc00\",\"feeling\":\"\xed\x9f\xbf \xf0\x9f\x98\x80\"},"
+		"{\"date\":\"\\udc01\"},\"\\udfaa\"]}";
+	TransformOptions opt = {.want_raw = true};
+	Collect		whole = {0};
+	size_t		chunk;
+
+	assert_true(run_body(body, strlen(body), &opt, 0, &whole));
+	assert_string_equal(whole.env.msg, "m" R R);
+	assert_line(&whole, " agent_name=|a" R R R "b|");
+	assert_line(&whole, " skill_name=|" R R R "|" R R R "|" R R R R "|" R R R R "|");
+	assert_line(&whole, " q1 text=|x" R R R "| num=NULL");
+	/* the last code points before the surrogates and an emoji: kept */
+	assert_line(&whole, " feeling=|\xed\x9f\xbf \xf0\x9f\x98\x80|");
+	assert_line(&whole, " extras=|{\"k" R R "\":\"v\",\"n\":[\"" R R R "\",{\"" R R R "\":1}],"
+				"\"_nul_removed\":[\"q01\"],\"_invalid_unicode_replaced\":"
+				"[\"agent_name\",\"skill_name\",\"k" R R "\",\"n\",\"q01\"]}|");
+	assert_line(&whole, "reject seq=1 reason=unreadable date \"" R R R "\" raw=|{\"date\":\"" R R R "\"}|");
+	assert_line(&whole, "reject seq=2 reason=record is not a JSON object raw=|\"" R R R "\"|");
+	for (chunk = 1; chunk <= 16; chunk++)
+	{
+		Collect		part = {0};
+
+		assert_true(run_body(body, strlen(body), &opt, chunk, &part));
+		assert_string_equal(part.out.data, whole.out.data);
+		collect_free(&part);
+	}
+	collect_free(&whole);
+#undef R
+}
+
 static void
 test_rejects(void **state)
 {
@@ -724,7 +772,7 @@ test_limits(void **state)
 
 	body = "[{\"a\":[[[[[1]]]]]}]";
 	assert_false(run_body(body, strlen(body), &opt, 1, &c));
-	assert_string_equal(c.err, "record 0: value of \"a\" is nested deeper than 6 levels");
+	assert_string_equal(c.err, "record 0: value of \"a\" is nested deeper than 6 levels at byte 11");
 	collect_free(&c);
 
 	body = "{\"other\":[[[[[[[1]]]]]]]}";
@@ -766,7 +814,109 @@ test_default_limits(void **state)
 		buf_putc(&b, ']');
 	buf_puts(&b, "}]");
 	assert_false(run_body(b.data, b.len, NULL, 0, &c));
-	assert_string_equal(c.err, "record 0: value of \"deep\" is nested deeper than 32 levels");
+	assert_string_equal(c.err, "record 0: value of \"deep\" is nested deeper than 32 levels at byte 60");
+	collect_free(&c);
+	buf_free(&b);
+}
+
+/*
+ * feed_until_error: feed head, then `fill` in chunks of 64 KiB until the
+ * transform refuses a chunk or `max` bytes were fed; returns the bytes fed
+ * (the refused chunk included) and leaves the error in err.
+ */
+static uint64_t
+feed_until_error(const char *head, char fill, uint64_t max, char *err)
+{
+	Transform  *t = transform_new(NULL, NULL, NULL, NULL);
+	char	   *chunk = malloc(65536);
+	uint64_t	fed = strlen(head);
+
+	assert_non_null(t);
+	assert_non_null(chunk);
+	memset(chunk, fill, 65536);
+	err[0] = '\0';
+	if (transform_feed(t, head, strlen(head)))
+	{
+		while (fed < max)
+		{
+			fed += 65536;
+			if (!transform_feed(t, chunk, 65536))
+				break;
+		}
+	}
+	if (fed < max)
+		snprintf(err, ETL_ERRLEN, "%s", transform_error(t));
+	assert_int_equal(transform_bytes(t), fed);
+	free(chunk);
+	transform_free(t);
+	return fed;
+}
+
+/*
+ * yajl buffers an unfinished token whole: a string (or number) that never
+ * ends must be refused once no value of max_field_bytes could still be in
+ * it (6 bytes of JSON text per byte, plus a 64 KiB margin), not after the
+ * whole body. Wherever it stands: a record value, a key, the envelope.
+ */
+static void
+test_endless_token(void **state)
+{
+	const uint64_t max_token = 6 * 1024 * 1024 + 65536;
+	static const struct
+	{
+		const char *head;
+		char		fill;
+		uint64_t	event_at;	/* just past the last token before it */
+	}			cases[] = {
+		{"[{\"date\":\"2026-01-18\",\"agent_name\":\"", 'x', 34},
+		{"{\"code\":200,\"data\":[{\"q01\":", '7', 26},
+		{"{\"msg\":\"", 'y', 6},
+		{"[{\"", 'k', 2},
+		{"{\"other\":[\"", 'z', 10},
+	};
+	char		err[ETL_ERRLEN];
+	char		want[ETL_ERRLEN];
+	size_t		i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		uint64_t	fed = feed_until_error(cases[i].head, cases[i].fill,
+										   (uint64_t) 64 * 1024 * 1024, err);
+
+		/* refused in the first chunk that crosses the bound */
+		if (fed <= max_token || fed > max_token + cases[i].event_at + 65536)
+			fail_msg("case %zu: refused after %llu bytes (%s)", i,
+					 (unsigned long long) fed, err);
+		snprintf(want, sizeof(want), "no JSON value ends in the %llu bytes after byte %llu: "
+				 "a single JSON token is longer than %llu bytes",
+				 (unsigned long long) (fed - cases[i].event_at),
+				 (unsigned long long) cases[i].event_at, (unsigned long long) max_token);
+		assert_string_equal(err, want);
+	}
+}
+
+/* The token bound never refuses a value that the field limit accepts: a
+ * value of exactly max_field_bytes, every byte a \u00XX escape. */
+static void
+test_longest_escaped_value(void **state)
+{
+	TransformOptions opt = {.max_field_bytes = 256 * 1024};
+	Buf			b = BUF_INIT;
+	Collect		c = {0};
+	size_t		i;
+
+	buf_puts(&b, "[{\"date\":\"2026-01-18\",\"agent_name\":\"");
+	for (i = 0; i < opt.max_field_bytes; i++)
+		buf_puts(&b, "\\u0001");
+	buf_puts(&b, "\"}]");
+	assert_true(run_body(b.data, b.len, &opt, 65536, &c));
+	assert_int_equal(c.env.records, 1);
+	collect_free(&c);
+	/* one byte more is the field limit's error, not the token bound's */
+	b.len -= 3;
+	buf_puts(&b, "\\u0001\"}]");
+	assert_false(run_body(b.data, b.len, &opt, 65536, &c));
+	assert_string_equal(c.err, "record 0: value of \"agent_name\" is longer than 262144 bytes");
 	collect_free(&c);
 	buf_free(&b);
 }
@@ -866,15 +1016,15 @@ test_truncated_and_empty(void **state)
 	collect_free(&c);
 
 	assert_false(run_str("123", &c));
-	assert_string_equal(c.err, "body is not a JSON object or array");
+	assert_string_equal(c.err, "body is not a JSON object or array: a lone number or boolean ends at byte 3");
 	collect_free(&c);
 
-	assert_false(run_str("\"text\"", &c));
-	assert_string_equal(c.err, "body is not a JSON object or array");
+	assert_false(run_str(" \"text\"", &c));
+	assert_string_equal(c.err, "body is not a JSON object or array: a lone string ends at byte 7");
 	collect_free(&c);
 
 	assert_false(run_str("null", &c));
-	assert_string_equal(c.err, "body is not a JSON object or array");
+	assert_string_equal(c.err, "body is not a JSON object or array: a lone null ends at byte 4");
 	collect_free(&c);
 }
 
@@ -1069,10 +1219,13 @@ main(void)
 		cmocka_unit_test(test_durations_in_records),
 		cmocka_unit_test(test_answers),
 		cmocka_unit_test(test_nul_handling),
+		cmocka_unit_test(test_invalid_unicode),
 		cmocka_unit_test(test_rejects),
 		cmocka_unit_test(test_raw_only_when_asked),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_default_limits),
+		cmocka_unit_test(test_endless_token),
+		cmocka_unit_test(test_longest_escaped_value),
 		cmocka_unit_test(test_invalid_json_offsets),
 		cmocka_unit_test(test_truncated_and_empty),
 		cmocka_unit_test(test_sink_stop),
