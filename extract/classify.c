@@ -161,8 +161,9 @@ backoff_random(void)
 /*
  * api_backoff_delay: see extract.h. delay = base * 2^attempt, at most 30
  * minutes, then "equal jitter": uniform in [delay/2, delay], so the delay
- * still grows but concurrent failures spread out. The outcome matters only
- * for maintenance, whose base is maint_s.
+ * still grows but concurrent failures spread out. Maintenance has its own
+ * base, maint_s, which is a promise to the operator ("wait this long before
+ * asking again"): its jitter goes up, uniform in [delay, 1.25 delay].
  */
 double
 api_backoff_delay(ApiOutcome o, int attempt, double base_s, double maint_s)
@@ -179,6 +180,8 @@ api_backoff_delay(ApiOutcome o, int attempt, double base_s, double maint_s)
 	delay = ldexp(base, attempt);
 	if (delay > BACKOFF_CAP_S)
 		delay = BACKOFF_CAP_S;
+	if (o == API_RETRY_MAINT)
+		return delay + (delay / 4.0) * backoff_random();
 	return delay / 2.0 + (delay / 2.0) * backoff_random();
 }
 

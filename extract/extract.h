@@ -42,6 +42,11 @@ typedef struct ApiResult
 	uint64_t	bytes;			/* body bytes received (decoded) */
 	char		head[256];		/* first body bytes (for "what came back") */
 	size_t		head_len;
+	/* A non-200 answer's body (at most 64 KiB, the token scrubbed), for
+	 * the archive: borrowed from the client until its next api_fetch;
+	 * NULL for a 200 answer (that body went to the sink) or no answer. */
+	const char *body;
+	size_t		body_len;
 	char		message[ETL_ERRLEN];	/* what went wrong, for people */
 } ApiResult;
 
@@ -70,8 +75,10 @@ void		api_client_free(ApiClient *c);
  * api_fetch: GET {endpoint}?api=REPORT&date_ini=from&date_end=to-1s, the
  * times formatted in the process zone (wvtime). One request at a time; waits
  * so that requests are at least min_interval apart. A 200 body goes to sink
- * as it arrives; other bodies are read (up to 64 KiB) and classified. Fills
- * res; never logs the token. Returns res->outcome.
+ * as it arrives; other bodies are read (up to 64 KiB) and classified. A
+ * failure below HTTP is API_RETRY, except those no retry can mend (TLS
+ * certificate refused, bad URL or CA file): API_FATAL. Fills res; never
+ * logs the token. Returns res->outcome.
  */
 ApiOutcome	api_fetch(ApiClient *c, int64_t from, int64_t to,
 					  ExtractSink sink, void *ctx, ApiResult *res);
@@ -85,7 +92,8 @@ ApiOutcome	api_classify(long http_status, const char *msg);
 bool		api_envelope_message(const char *body, size_t len, char *out, size_t outlen);
 
 /* Delay before retry number attempt (0-based): exponential from base_s,
- * with jitter; maintenance uses maint_s as the base. */
+ * with jitter in [d/2, d]; maintenance uses maint_s as the base and waits
+ * at least that long: jitter in [d, 1.25 d]. */
 double		api_backoff_delay(ApiOutcome o, int attempt, double base_s, double maint_s);
 
 const char *api_outcome_name(ApiOutcome o);

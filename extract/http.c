@@ -51,6 +51,9 @@ typedef struct FetchCtx
 	long		status;			/* known once started */
 	bool		sink_stopped;
 	bool		interrupted;	/* *c->stop was set */
+	bool		idle;			/* no body byte for timeout_s: given up */
+	struct timespec last_data;	/* CLOCK_MONOTONIC: request start, then
+								 * the last body byte */
 	size_t		errlen;			/* bytes in c->errbody */
 } FetchCtx;
 
@@ -67,11 +70,22 @@ static void fetch_http_error(FetchCtx *f);
 static void text_show(const char *s, size_t len, char *out, size_t outlen);
 static void text_scrub(char *s, size_t len, const char *secret);
 static bool stop_requested(const ApiClient *c);
+static double seconds_since(const struct timespec *t);
 
 static bool
 stop_requested(const ApiClient *c)
 {
 	return c->stop != NULL && *c->stop != 0;
+}
+
+/* seconds_since: CLOCK_MONOTONIC seconds elapsed since t. */
+static double
+seconds_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double) (now.tv_sec - t->tv_sec) + (double) (now.tv_nsec - t->tv_nsec) / 1e9;
 }
 
 /*
@@ -220,9 +234,12 @@ cleanup:
 
 /*
  * client_setopts: options shared by every request. No CURLOPT_TIMEOUT: it
- * would cut a long healthy body; a stalled one is caught by the low-speed
- * limit instead (curl averages the speed over a few seconds, so "no data
- * for N s" means N s plus at most that window). No CURLOPT_FAILONERROR: we
+ * would cut a long healthy body; a stalled one is caught by the progress
+ * callback (no body byte for timeout_s) and, as a backstop, by the
+ * low-speed limit (which curl averages over a few seconds, so it alone
+ * would give up N s plus that window after the last byte, not N s). The
+ * progress callback also ends a transfer when the stop flag is set, about
+ * once a second even when nothing arrives. No CURLOPT_FAILONERROR: we
  * want the error body to classify it. No redirects: the API does not
  * redirect, and following one could send the token elsewhere.
  */
@@ -262,13 +279,10 @@ client_setopts(ApiClient *c, const ApiOptions *opt, char *errbuf)
 		rc = curl_easy_setopt(h, CURLOPT_CAINFO, opt->ca_file);
 	if (rc == CURLE_OK)
 		rc = curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, fetch_write);
-	if (rc == CURLE_OK && c->stop != NULL)
-	{
-		/* called about once a second even when nothing arrives */
+	if (rc == CURLE_OK)
 		rc = curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, fetch_progress);
-		if (rc == CURLE_OK)
-			rc = curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-	}
+	if (rc == CURLE_OK)
+		rc = curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
 	if (rc != CURLE_OK)
 	{
 		etl_seterr(errbuf, "cannot set up libcurl: %s", curl_easy_strerror(rc));
@@ -382,6 +396,8 @@ fetch_write(char *data, size_t size, size_t nmemb, void *userdata)
 		res->head_len += n < room ? n : room;
 	}
 	res->bytes += n;
+	if (n > 0)
+		clock_gettime(CLOCK_MONOTONIC, &f->last_data);
 	if (f->status == 200)
 	{
 		if (!f->sink(f->sink_ctx, data, n))
@@ -401,9 +417,11 @@ fetch_write(char *data, size_t size, size_t nmemb, void *userdata)
 }
 
 /*
- * fetch_progress: the curl progress callback, set only when a stop flag was
- * given: it lets a signal end a request that is waiting for data (the
- * write callback is not called then). Non-zero aborts the transfer.
+ * fetch_progress: the curl progress callback, called about once a second
+ * even when nothing arrives (the write callback is not called then): it
+ * lets a signal end a request that is waiting for data, and gives up on a
+ * request that has received no body byte for timeout_s (since it started,
+ * or since the last byte). Non-zero aborts the transfer.
  */
 static int
 fetch_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow,
@@ -414,6 +432,11 @@ fetch_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow,
 	if (stop_requested(f->c))
 	{
 		f->interrupted = true;
+		return 1;
+	}
+	if (seconds_since(&f->last_data) >= f->c->timeout_s)
+	{
+		f->idle = true;
 		return 1;
 	}
 	return 0;
@@ -475,7 +498,9 @@ fetch_url(ApiClient *c, int64_t from, int64_t to)
 
 /*
  * fetch_curl_error: the transfer failed below HTTP. Say what failed in
- * words a person can act on; the outcome is always API_RETRY.
+ * words a person can act on; the outcome is API_RETRY, or API_FATAL for
+ * what only a change of configuration can mend (a refused certificate, an
+ * unreadable CA file, a bad URL).
  */
 static void
 fetch_curl_error(FetchCtx *f, CURLcode rc)
@@ -494,6 +519,21 @@ fetch_curl_error(FetchCtx *f, CURLcode rc)
 	res->outcome = API_RETRY;
 	switch (rc)
 	{
+		case CURLE_PEER_FAILED_VERIFICATION:
+			/* retrying cannot make the certificate acceptable */
+			res->outcome = API_FATAL;
+			etl_seterr(res->message, "the TLS certificate of %s was refused: %s "
+					   "(for a private CA, set api.ca_file)", c->hostport, why);
+			break;
+		case CURLE_SSL_CACERT_BADFILE:
+		case CURLE_SSL_CERTPROBLEM:
+		case CURLE_URL_MALFORMAT:
+			/* not CURLE_UNSUPPORTED_PROTOCOL: garbage from a server that
+			 * is not HTTP ("HTTP/0.9") ends that way too */
+			res->outcome = API_FATAL;
+			etl_seterr(res->message, "cannot ask %s: %s (check api.base_url and "
+					   "api.ca_file)", c->hostport, why);
+			break;
 		case CURLE_COULDNT_RESOLVE_HOST:
 			etl_seterr(res->message, "cannot resolve host of %s: %s", c->hostport, why);
 			break;
@@ -501,16 +541,16 @@ fetch_curl_error(FetchCtx *f, CURLcode rc)
 			etl_seterr(res->message, "cannot connect to %s: %s", c->hostport, why);
 			break;
 		case CURLE_OPERATION_TIMEDOUT:
-			if (connected == 0)
-				etl_seterr(res->message, "cannot connect to %s within %.0f s",
-						   c->hostport, c->timeout_s);
-			else if (res->http_status == 0)
-				etl_seterr(res->message, "no data for %.0f s (no answer yet)",
-						   c->timeout_s);
-			else
+			if (res->http_status != 0)
 				etl_seterr(res->message, "no data for %.0f s (HTTP %ld, %llu body bytes received)",
 						   c->timeout_s, res->http_status,
 						   (unsigned long long) res->bytes);
+			else if (connected == 0)
+				etl_seterr(res->message, "cannot connect to %s within %.0f s",
+						   c->hostport, c->timeout_s);
+			else
+				etl_seterr(res->message, "no data for %.0f s (no answer yet)",
+						   c->timeout_s);
 			break;
 		case CURLE_PARTIAL_FILE:
 		case CURLE_RECV_ERROR:
@@ -545,6 +585,8 @@ fetch_http_error(FetchCtx *f)
 	char	   *location = NULL;
 
 	text_scrub(c->errbody, f->errlen, c->token);
+	res->body = c->errbody;
+	res->body_len = f->errlen;
 	if (api_envelope_message(c->errbody, f->errlen, msg, sizeof(msg)))
 	{
 		res->outcome = api_classify(res->http_status, msg);
@@ -616,6 +658,7 @@ api_fetch(ApiClient *c, int64_t from, int64_t to,
 	log_debug("extract", "GET %s", url);
 
 	c->errbuf[0] = '\0';
+	clock_gettime(CLOCK_MONOTONIC, &f.last_data);
 	rc = curl_easy_perform(c->curl);
 	c->requests++;
 	clock_gettime(CLOCK_MONOTONIC, &c->last_end);
@@ -638,6 +681,8 @@ api_fetch(ApiClient *c, int64_t from, int64_t to,
 		res->outcome = API_SINK_STOPPED;
 		etl_seterr(res->message, "interrupted");
 	}
+	else if (f.idle)
+		fetch_curl_error(&f, CURLE_OPERATION_TIMEDOUT);
 	else if (rc != CURLE_OK)
 		fetch_curl_error(&f, rc);
 	else if (res->http_status != 200)

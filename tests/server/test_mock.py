@@ -225,6 +225,68 @@ def test_concurrency():
           "concurrency violations counted: %r" % s)
 
 
+def api_encoded(ini, end, accept):
+    """(status, Content-Encoding, raw body bytes) with that Accept-Encoding."""
+    q = urllib.parse.urlencode({"api": "diagram_4", "date_ini": ini,
+                                "date_end": end})
+    c = http.client.HTTPConnection(U.hostname, U.port, timeout=30)
+    h = {"wolkvox-token": TOKEN}
+    if accept is not None:
+        h["Accept-Encoding"] = accept
+    c.request("GET", U.path + "?" + q, headers=h)
+    r = c.getresponse()
+    body = r.read()
+    c.close()
+    return r.status, r.getheader("Content-Encoding"), body
+
+
+def test_encoding_trickle_log():
+    import zlib
+    # (answers vary in code and msg from one to the next: compare data)
+    plain = api_encoded("20260105000000", "20260105235959", "gzip")
+    check(plain[1] is None, "no encoding unless asked by control")
+    plain = json.loads(plain[2])["data"]
+    control({"encoding": "gzip"})
+    st, enc, body = api_encoded("20260105000000", "20260105235959",
+                                "deflate, gzip;q=1.0")
+    check(st == 200 and enc == "gzip" and
+          json.loads(zlib.decompress(body, 31))["data"] == plain,
+          "gzip answer")
+    st, enc, body = api_encoded("20260105000000", "20260105235959", None)
+    check(enc is None and json.loads(body)["data"] == plain,
+          "not offered: identity")
+    control({"encoding": "deflate"})
+    st, enc, body = api_encoded("20260105000000", "20260105235959",
+                                "gzip, deflate")
+    check(enc == "deflate" and json.loads(zlib.decompress(body))["data"]
+          == plain, "deflate answer")
+    # a big (chunked) answer and an error envelope are encoded too
+    control({"encoding": "gzip", "per_day": {"2026-01-06": 3000}})
+    st, enc, body = api_encoded("20260106000000", "20260106235959", "gzip")
+    check(enc == "gzip" and len(json.loads(zlib.decompress(body, 31))
+                                ["data"]) == 3000, "chunked gzip answer")
+    control({"faults": [{"status": 500}]})
+    st, enc, body = api_encoded("20260106000000", "20260106235959", "gzip")
+    check(st == 500 and enc == "gzip" and
+          json.loads(zlib.decompress(body, 31))["code"] == 500,
+          "gzip error answer")
+    s = stats()
+    check(s["encodings"] == {"gzip": 3, "deflate": 1},
+          "encodings counted: %r" % s["encodings"])
+    check([e["status"] for e in s["log"]] == [200, 200, 200, 200, 200, 500]
+          and all(e["end"] >= e["start"] for e in s["log"]) and
+          s["log"][0]["window"] == ["20260105000000", "20260105235959"],
+          "request log: %r" % s["log"])
+    control({"reset": True})
+    control({"faults": [{"trickle": 1}]})
+    t0 = time.time()
+    st, b = api("20260105000000", "20260105235959")
+    check(st == 200 and b["data"] == plain and time.time() - t0 >= 0.9,
+          "trickle: whole body over 1 s")
+    e = stats()["log"][0]
+    check(e["end"] - e["start"] >= 0.9, "trickle logged: %r" % e)
+
+
 def test_big_stream():
     control({"reset": True, "per_day": {"2026-04-01": 50000}})
     t0 = time.time()
@@ -234,7 +296,7 @@ def test_big_stream():
 
 
 for t in (test_errors, test_data, test_cap_and_control, test_faults,
-          test_concurrency, test_big_stream):
+          test_concurrency, test_encoding_trickle_log, test_big_stream):
     control({"reset": True})
     t()
 print("mock self-test: %d failure(s)" % len(failures))

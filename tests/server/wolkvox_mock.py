@@ -26,18 +26,37 @@ through a small control plane:
              {"delay":S}       sleep S seconds, then the real answer
              {"stall":true}    headers and 16 bytes, then hang until the
                                client closes
+             {"trickle":S}     the real body with Content-Length, in 20
+                               pieces spread over S seconds (slow, never
+                               silent for long)
          "per_day": {"YYYY-MM-DD": N}   records of that day
          "records": [{..}]   fixed records added to the day of their date
              (or of "_mock_at", a key not served, for dateless records)
          "max_records": N, "token": "..", "reset": true (faults, counters,
-         per_day, records, token and max_records back to the start)
+         per_day, records, token, max_records and encoding back to the
+         start)
+         "encoding": "gzip"|"deflate"|""   compress API answers with it
+             (Content-Encoding) when the request's Accept-Encoding offers
+             it; "" (the default) never compresses
          "warm": "YYYY-MM-DD"   build a big day now (kept for reuse)
+         "bench": {"questions": K, "version": V, "changed": P} or null
+             benchmark data (bench/run.sh): clean realistic records with
+             q01..qK and no forced features (no duplicates, no rejects);
+             version V > 0 changes the answers, feeling and comment of
+             about P% of the records (default 10), identities kept
     GET  /_stats     counters: requests, data_requests, max_in_flight,
          violations [{kind: concurrent|range, ..}], windows [[ini, end]],
          statuses {"200": N}, tokens_seen_other, records_served,
-         bytes_served. Control-plane requests are not counted.
+         bytes_served (as sent: compressed when encoded), encodings
+         {"gzip": N} (answers sent compressed), log [{start, end, window,
+         status}]: one entry per data request, start when its headers were
+         read, end when its answer was sent (time.time() seconds; status 0
+         when no answer was sent). Control-plane requests are not counted.
     GET  /_records?date_ini=..&date_end=..   the records of a window as a
          JSON array, no cap: what the API holds, for tests to compare with.
+
+With --tls-cert FILE --tls-key FILE it speaks HTTPS only (the tests of
+certificate verification and api.ca_file).
 
 Data: the records of one local day are a pure function of (seed, day,
 index), so any window, fetched whole or split, gives the same records. The
@@ -52,10 +71,12 @@ import json
 import os
 import select
 import socket
+import ssl
 import sys
 import threading
 import time
 import urllib.parse
+import zlib
 import zoneinfo
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -127,6 +148,10 @@ FEELINGS = ["very negative", "negative", "neutral", "positive",
             "very positive"]
 PLACEHOLDERS = ["-", "--", "", " "]
 ANSWERS = ["1", "2", "3", "4", "5", "10"]
+BENCH_COMMENTS = ["Muy buena atención", "El agente resolvió mi problema 👍",
+                  "Tardaron mucho en \"contestar\"", "Todo bien\ngracias",
+                  "C:\\no sé\tnada", "ممتاز، شكرا", "-", "",
+                  "Excelente servicio, la señorita fue muy amable"]
 
 
 def js(value, ascii_only=False):
@@ -164,8 +189,9 @@ def record_slot(i):
 class Day:
     """One local day of generated data: per-day count, epoch of midnight."""
 
-    def __init__(self, seed, day, per_day, tz):
+    def __init__(self, seed, day, per_day, tz, bench=None):
         self.seed = seed
+        self.bench = bench                  # (questions, version, changed)
         self.day = day                      # "YYYY-MM-DD"
         self.compact = day.replace("-", "")
         self.per_day = per_day
@@ -181,6 +207,8 @@ class Day:
     def eff_time(self, i):
         """Seconds after midnight the window filter uses for record i: a
         duplicate takes the time of the record it repeats."""
+        if self.bench is not None:
+            return self.nominal(i)
         slot = record_slot(i)
         if slot >= 0 and FEATURES[slot] == "dup" and i > 0:
             return self.nominal(i - 1)
@@ -242,6 +270,8 @@ class Day:
 
     def record(self, i):
         """JSON object text of record i of the day."""
+        if self.bench is not None:
+            return self.bench_record(i)
         slot = record_slot(i)
         feature = FEATURES[slot] if slot >= 0 else ""
         b = self.digest(i)
@@ -291,6 +321,48 @@ class Day:
                         "result", "feeling", "agent_dni"):
                 rec = _replace_value(rec, key, J_PH[(b[24] + len(key)) % 4])
         return rec
+
+    def bench_record(self, i):
+        """Record i in benchmark mode: every field typable, escapes and
+        multi-byte text from the pools, K questions (the last a comment)."""
+        questions, version, changed = self.bench
+        b = self.digest(i)
+        secs = self.nominal(i)
+        ai, si = b[0] % len(AGENTS), b[1] % len(SKILLS)
+        esc = b[2] < 16
+        h, m, s = secs // 3600, secs // 60 % 60, secs % 60
+        bump = version if version and b[30] % 100 < changed else 0
+        parts = ['{"agent_id":', J_AGENT_ID[ai], ',"agent_name":',
+                 (J_AGENT_NAME_ESC if esc else J_AGENT_NAME)[ai],
+                 ',"agent_dni":', J_AGENT_DNI[ai], ',"skill_id":',
+                 J_SKILL_ID[si], ',"skill_name":',
+                 (J_SKILL_NAME_ESC if esc else J_SKILL_NAME)[si],
+                 ',"date":"%s %02d:%02d:%02d"' % (self.day, h, m, s),
+                 ',"conn_id":"6736.4628.1040.%d.%d"' % (
+                     self.midnight_epoch + secs, i),
+                 ',"ani":"3%09d"' % (int.from_bytes(b[3:7], "little")
+                                     % 1000000000),
+                 ',"customer_id":"%d"' % int.from_bytes(b[7:10], "little")]
+        for q in range(1, questions):
+            v = b[(10 + q) % 48]
+            a = J_DASH if v < 16 else J_ANSWERS[(v + bump) % len(ANSWERS)]
+            parts.append(',"q%02d":%s' % (q, a))
+        if questions > 0:
+            c = BENCH_COMMENTS[(b[31] + bump) % len(BENCH_COMMENTS)]
+            if bump:
+                c = c + " (v%d)" % version if c not in ("", "-") else c
+            parts.append(',"q%02d":%s' % (questions, js(c)))
+        secs_t = int.from_bytes(b[25:27], "little") % 3600
+        parts += [',"voice_message_duration":"00:00:%02d"' % (b[28] % 60),
+                  ',"type_interaction":', J_TYPES[b[21] % len(TYPES)],
+                  ',"result":', J_RESULTS[b[22] % len(RESULTS)],
+                  ',"time":"%s"' % hms(secs_t),
+                  ',"voice_message":',
+                  J_DASH if b[29] < 200 else
+                  '"https://vm.example/rec_%d.wav"' % i,
+                  ',"feeling":',
+                  J_FEELINGS[(b[23] + bump) % len(FEELINGS)], "}"]
+        return "".join(parts)
 
     @staticmethod
     def answers(b, feature):
@@ -405,31 +477,34 @@ class State:
         self.lock = threading.Lock()
         self.cache_lock = threading.Lock()   # held while a big day builds
         self.cache = {}                      # (day, per_day) -> texts, LRU
+        self.body_cache = {}                 # bench: key -> encoded records
         self.token = args.token
         self.max_records = args.max_records
         self.reset()
 
     def reset(self):
         self.faults = []
+        self.bench = None        # (questions, version, changed) or None
         self.per_day = {}
         self.extra = {}          # day -> [(secs, json text)] sorted
         self.in_flight = {}
         self.successes = 0
         self.answers_made = 0
+        self.encoding = ""
         self.stats = {"requests": 0, "data_requests": 0, "max_in_flight": 0,
                       "violations": [], "windows": [], "statuses": {},
                       "tokens_seen_other": 0, "records_served": 0,
-                      "bytes_served": 0}
+                      "bytes_served": 0, "encodings": {}, "log": []}
 
     def day(self, day):
         """The Day object for "YYYY-MM-DD", with its cached record texts
         when it is a big day (generation costs ~5 s per million records;
         the benchmark asks for the same big day again and again)."""
         n = self.per_day.get(day, self.args.per_day)
-        d = Day(self.args.seed, day, n, self.tz)
+        d = Day(self.args.seed, day, n, self.tz, self.bench)
         if n < CACHE_MIN_RECORDS:
             return d
-        key = (day, n)
+        key = (day, n, self.bench)
         with self.cache_lock:
             cached = self.cache.get(key)
             if cached is None:
@@ -443,11 +518,28 @@ class State:
         d.cache = cached
         return d
 
-    def count(self, status, nbytes):
+    def bench_body(self, part, n):
+        """The first n records of a cached day's window part, joined and
+        encoded once (benchmark mode; the two last used are kept)."""
+        day, lo, hi, _ = part
+        key = (day.day, day.per_day, self.bench, lo, min(hi, lo + n))
+        with self.cache_lock:
+            body = self.body_cache.pop(key, None)
+            if body is None:
+                while len(self.body_cache) >= 2:
+                    self.body_cache.pop(next(iter(self.body_cache)))
+                body = ",".join(day.cache[lo:min(hi, lo + n)]).encode()
+            self.body_cache[key] = body
+            return body
+
+    def count(self, status, nbytes, enc=None):
         with self.lock:
             s = self.stats["statuses"]
             s[str(status)] = s.get(str(status), 0) + 1
             self.stats["bytes_served"] += nbytes
+            if enc:
+                e = self.stats["encodings"]
+                e[enc] = e.get(enc, 0) + 1
 
     def take_fault(self):
         """The first armed fault (consumed), or None."""
@@ -473,6 +565,15 @@ class State:
                 self.max_records = int(req["max_records"])
             if "token" in req:
                 self.token = req["token"]
+            if "encoding" in req:
+                if req["encoding"] not in ("", "gzip", "deflate"):
+                    raise ValueError('encoding: "gzip", "deflate" or ""')
+                self.encoding = req["encoding"]
+            if "bench" in req:
+                b = req["bench"]
+                self.bench = None if b is None else (
+                    int(b.get("questions", 6)), int(b.get("version", 0)),
+                    int(b.get("changed", 10)))
             for rec in req.get("records", []):
                 self.add_record(rec)
         # {"warm": "YYYY-MM-DD"}: build a big day's cache now, not during
@@ -558,16 +659,38 @@ class Handler(BaseHTTPRequestHandler):
     def account(self, status, nbytes):
         """Count an API answer (control-plane answers are not counted)."""
         if getattr(self, "is_api", False):
-            self.server.state.count(status, nbytes)
+            self.last_status = status
+            self.server.state.count(status, nbytes, self.enc)
+
+    def encoder(self):
+        """A fresh compressor for this answer's Content-Encoding, or None
+        (see "encoding" in the module docstring)."""
+        if self.enc is None:
+            return None
+        return zlib.compressobj(6, zlib.DEFLATED,
+                                31 if self.enc == "gzip" else 15)
+
+    def choose_encoding(self):
+        """self.enc: the encoding this API answer will use, or None."""
+        st = self.server.state
+        offered = [t.split(";")[0].strip().lower() for t in
+                   self.headers.get("Accept-Encoding", "").split(",")]
+        self.enc = st.encoding if st.encoding and \
+            st.encoding in offered else None
 
     def send_body(self, status, body, ctype="application/json",
                   done=None):
         """Send a whole body with Content-Length; done() runs just before
         the body is written (the request stops counting as in flight)."""
         data = body.encode() if isinstance(body, str) else body
+        z = self.encoder() if getattr(self, "is_api", False) else None
+        if z is not None:
+            data = z.compress(data) + z.flush()
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
+        if z is not None:
+            self.send_header("Content-Encoding", self.enc)
         self.end_headers()
         if done:
             done()
@@ -604,6 +727,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         st = self.server.state
         self.is_api = False
+        self.enc = None
         if urllib.parse.urlsplit(self.path).path != "/_control":
             return self.send_body(404, "not found\n", "text/plain")
         n = int(self.headers.get("Content-Length", "0"))
@@ -617,6 +741,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         st = self.server.state
         self.is_api = False
+        self.enc = None
         url = urllib.parse.urlsplit(self.path)
         q = dict(urllib.parse.parse_qsl(url.query, keep_blank_values=True))
         if url.path == "/_stats":
@@ -626,6 +751,7 @@ class Handler(BaseHTTPRequestHandler):
         if url.path == "/_records":
             return self.serve_records(q)
         self.is_api = True
+        self.choose_encoding()
         with st.lock:
             st.stats["requests"] += 1
         if not url.path.endswith("reports_manager.php"):
@@ -646,6 +772,8 @@ class Handler(BaseHTTPRequestHandler):
         st = self.server.state
         token = self.headers.get("wolkvox-token")
         key = token or ""
+        start = time.time()
+        self.last_status = 0
         with st.lock:
             st.stats["data_requests"] += 1
             if "date_ini" in q and "date_end" in q:
@@ -669,6 +797,11 @@ class Handler(BaseHTTPRequestHandler):
             self.answer_api(q, token, n, done)
         finally:
             done()
+            with st.lock:
+                st.stats["log"].append(
+                    {"start": start, "end": time.time(),
+                     "window": [q.get("date_ini"), q.get("date_end")],
+                     "status": self.last_status})
 
     def answer_api(self, q, token, n, done):
         st = self.server.state
@@ -705,7 +838,7 @@ class Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
                 return True
             return False
-        if "cut_after" in f or "stall" in f:
+        if "cut_after" in f or "stall" in f or "trickle" in f:
             return False
         status = int(f.get("status", 500))
         if "body" in f:
@@ -742,22 +875,75 @@ class Handler(BaseHTTPRequestHandler):
         msg = ("%d records were found" if k % 5
                else " %d records were found") % n
         head = '{"code":%s,"error":null,"msg":%s,"data":[' % (code, js(msg))
+        if st.bench is not None and fault is None and len(parts) == 1 \
+                and self.enc is None and not parts[0][3] and parts[0][0].cache is not None:
+            self.send_bench(head, st.bench_body(parts[0], n), done)
+            with st.lock:
+                st.successes += 1
+                st.stats["records_served"] += n
+            return
         recs = window_records(parts, n)
-        if fault and ("cut_after" in fault or "stall" in fault):
+        if fault and ("cut_after" in fault or "stall" in fault or
+                      "trickle" in fault):
             body = (head + ",".join(recs) + "]}").encode()
-            return self.send_broken(body, fault, done)
+            self.send_broken(body, fault, done)
+            if "trickle" in fault:
+                with st.lock:
+                    st.successes += 1
+                    st.stats["records_served"] += n
+            return
         self.send_stream(200, head, recs, "]}", done)
         with st.lock:
             st.successes += 1
             st.stats["records_served"] += n
 
+    def send_bench(self, head, body, done):
+        """Send head + the pre-encoded records + "]}" chunked, in 1 MiB
+        slices: the benchmark's mock spends next to no CPU per answer."""
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        view = memoryview(body)
+        step = 1024 * 1024
+        h = head.encode()
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(h), h))
+        for off in range(0, len(view), step):
+            piece = view[off:off + step]
+            self.wfile.write(b"%x\r\n" % len(piece))
+            self.wfile.write(piece)
+            self.wfile.write(b"\r\n")
+        self.wfile.write(b"2\r\n]}\r\n")
+        if done:
+            done()
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+        self.account(200, len(h) + len(body) + 2)
+
     def send_broken(self, body, fault, done):
         """Announce the whole body, send part of it, then close (cut_after)
-        or hang until the client gives up (stall)."""
+        or hang until the client gives up (stall); or send all of it slowly
+        (trickle). The cut is made in the body as sent (compressed when
+        encoded)."""
+        z = self.encoder()
+        if z is not None:
+            body = z.compress(body) + z.flush()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
+        if z is not None:
+            self.send_header("Content-Encoding", self.enc)
         self.end_headers()
+        if "trickle" in fault:
+            done()
+            pause = float(fault["trickle"]) / 20
+            step = len(body) // 20 + 1
+            for off in range(0, len(body), step):
+                time.sleep(pause)
+                self.wfile.write(body[off:off + step])
+                self.wfile.flush()
+            self.account(200, len(body))
+            return
         self.close_connection = True
         self.account(200, 0)
         done()
@@ -784,16 +970,22 @@ class Handler(BaseHTTPRequestHandler):
         if len(first) <= STREAM_THRESHOLD:
             return self.send_body(status, head + ",".join(first) + tail,
                                   done=done)
+        z = self.encoder()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Transfer-Encoding", "chunked")
+        if z is not None:
+            self.send_header("Content-Encoding", self.enc)
         self.end_headers()
         sent = 0
 
-        def chunk(data):
+        def chunk(data, last=False):
             nonlocal sent
             b = data.encode()
-            self.wfile.write(b"%x\r\n%s\r\n" % (len(b), b))
+            if z is not None:
+                b = z.compress(b) + (z.flush() if last else b"")
+            if b:
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(b), b))
             sent += len(b)
         buf = [head + ",".join(first)]
         size = len(buf[0])
@@ -804,7 +996,7 @@ class Handler(BaseHTTPRequestHandler):
                 chunk("".join(buf))
                 buf, size = [], 0
         buf.append(tail)
-        chunk("".join(buf))
+        chunk("".join(buf), True)
         if done:
             done()
         self.wfile.write(b"0\r\n\r\n")
@@ -816,6 +1008,21 @@ class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 64
+    tls = None                  # an ssl.SSLContext with --tls-cert
+
+    def finish_request(self, request, client_address):
+        """With TLS, the handshake runs here, in the request's thread: a
+        client that refuses the certificate costs nothing but its thread."""
+        if self.tls is None:
+            return super().finish_request(request, client_address)
+        try:
+            conn = self.tls.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError):
+            return
+        try:
+            self.RequestHandlerClass(conn, client_address, self)
+        finally:
+            conn.close()
 
 
 def main(argv=None):
@@ -830,10 +1037,15 @@ def main(argv=None):
     p.add_argument("--max-records", type=int, default=60000)
     p.add_argument("--max-days", type=int, default=31)
     p.add_argument("--verbose", action="store_true")
+    p.add_argument("--tls-cert", help="serve HTTPS with this certificate")
+    p.add_argument("--tls-key", help="the certificate's private key")
     args = p.parse_args(argv)
 
     srv = Server((args.host, args.port), Handler)
     srv.state = State(args)
+    if args.tls_cert:
+        srv.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        srv.tls.load_cert_chain(args.tls_cert, args.tls_key)
     port = srv.server_address[1]
     if args.port_file:
         tmp = args.port_file + ".tmp"

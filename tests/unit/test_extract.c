@@ -220,13 +220,15 @@ test_backoff(void **state)
 	d = api_backoff_delay(API_RETRY, 2000000000, 2.0, 300.0);
 	assert_true(d >= 900.0 && d <= 1800.0);
 
-	/* maintenance uses its own base */
+	/* maintenance uses its own base, and waits at least that long */
 	for (i = 0; i < 50; i++)
 	{
 		d = api_backoff_delay(API_RETRY_MAINT, 0, 2.0, 300.0);
-		assert_true(d >= 150.0 && d <= 300.0);
+		assert_true(d >= 300.0 && d <= 375.0);
 		d = api_backoff_delay(API_RETRY_MAINT, 1, 2.0, 300.0);
-		assert_true(d >= 300.0 && d <= 600.0);
+		assert_true(d >= 600.0 && d <= 750.0);
+		d = api_backoff_delay(API_RETRY_MAINT, 9, 2.0, 300.0);
+		assert_true(d >= 1800.0 && d <= 2250.0);
 	}
 
 	/* zero base: no wait */
@@ -773,9 +775,11 @@ static void
 test_fetch_stall(void **state)
 {
 	static const Canned stall[] = {
-		/* headers only: curl averages speed over a few seconds, so body
-		 * bytes before the stall would delay the detection */
-		CANNED_STALL("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n", 5),
+		/* body bytes, then silence: curl's low-speed check averages over
+		 * a few seconds and would notice late; "no data for timeout_s"
+		 * must hold from the last byte */
+		CANNED_STALL("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n"
+					 "{\"code\":200,\"data\":[{\"a\":\"0123456789abcdefghij\"}", 6),
 	};
 	ApiResult	res;
 	Collect		got = {BUF_INIT, 0, 0};
@@ -788,10 +792,11 @@ test_fetch_stall(void **state)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	took = (double) (t1.tv_sec - t0.tv_sec) + (double) (t1.tv_nsec - t0.tv_nsec) / 1e9;
 	assert_int_equal(res.outcome, API_RETRY);
-	if (strstr(res.message, "no data for 1 s") == NULL)
-		fail_msg("message: %s", res.message);
-	assert_true(took < 4.0);
-	assert_int_equal(got.calls, 0);
+	assert_string_equal(res.message, "no data for 1 s (HTTP 200, 48 body bytes received)");
+	if (took >= 3.0)
+		fail_msg("a stall after 48 bytes was given up after %.1f s, want about 1-2 s", took);
+	assert_int_equal(got.buf.len, 48);
+	buf_reset(&got.buf);
 
 	/* connected, but no answer at all (the API computing for too long) */
 	{

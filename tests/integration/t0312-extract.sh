@@ -1,0 +1,53 @@
+# tests/integration/t0312-extract.sh - `wvetl extract`: the records of a
+# range as JSON lines, as the API sent each one, with no database.
+#
+# Proves: extract of three days (one empty, one answered only after a body
+# cut mid-record and one after a 500) exits 0 with a database that cannot
+# be reached; it writes one line per record, in the API's order, each line
+# the same JSON value as the API's record (compared with the mock's
+# /_records value by value; U+0000, which wvetl removes from every text,
+# aside), so a retried window never duplicates a line; stdout and -o FILE
+# get the same bytes; jq reads every line (`jq -c .` gives back the lines,
+# `jq -r .conn_id` works); an empty day adds no line.
+
+wv_control '{"per_day":{"2026-01-06":0},"faults":[{"cut_after":5000},{"status":500,"after":2}]}'
+wv_expect 0 --set database.conninfo="host=/nonexistent/socket port=1" extract --from 2026-01-05 --to 2026-01-08 -o "$WV_TMP/x.jsonl"
+assert_eq '{"200": 3, "404": 1, "500": 1}' "$(wv_stat 's["statuses"]')" "cut (counted as 200) and 500 retried, one empty day"
+assert_contains "$(cat "$WV_TMP/err")" "body cut after 5000 bytes" "the cut was retried"
+
+curl -fsS "http://127.0.0.1:$WV_PORT/_records?date_ini=20260105000000&date_end=20260107235959" >"$WV_TMP/want.json"
+"$WV_PY" - "$WV_TMP/want.json" "$WV_TMP/x.jsonl" <<'PY' || fail "extract's lines differ from the API's records"
+import json, sys
+want = json.load(open(sys.argv[1]))
+lines = open(sys.argv[2], encoding="utf-8").read().split("\n")
+assert lines[-1] == "", "the file ends with a newline"
+got = [json.loads(l) for l in lines[:-1]]
+
+def no_nul(v):
+    if isinstance(v, str):
+        return v.replace("\u0000", "")
+    if isinstance(v, dict):
+        return {k: no_nul(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [no_nul(x) for x in v]
+    return v
+
+print("%d lines, %d records at the API" % (len(got), len(want)))
+assert len(got) == len(want) == 80, "one line per record, none twice"
+for i, (g, w) in enumerate(zip(got, want)):
+    assert g == no_nul(w), "line %d: %r != %r" % (i + 1, g, w)
+    assert list(g) == list(w), "line %d: key order" % (i + 1)
+print("every line equals its record")
+PY
+echo "ok: one line per API record, as sent, in order"
+
+wv_control '{"reset":true}'
+wv_control '{"per_day":{"2026-01-06":0}}'
+wv_expect 0 extract --from 2026-01-05 --to 2026-01-08
+cmp "$WV_TMP/out" "$WV_TMP/x.jsonl" || fail "stdout differs from -o FILE"
+echo "ok: stdout == -o FILE"
+
+assert_eq 80 "$(jq -c . "$WV_TMP/x.jsonl" | wc -l)" "jq reads every line"
+jq -c . "$WV_TMP/x.jsonl" | cmp - "$WV_TMP/x.jsonl" || fail "jq -c . should give the lines back"
+echo "ok: jq -c . gives the lines back unchanged"
+assert_eq 80 "$(jq -r .conn_id "$WV_TMP/x.jsonl" | grep -c '^6736\.')" "jq -r .conn_id over the output"
