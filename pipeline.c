@@ -51,6 +51,7 @@ typedef struct Attempt
 	FILE	   *spool;			/* extract: this window's JSON lines */
 	uint64_t	seen;			/* records + rejects so far */
 	uint64_t	spooled;		/* extract: lines in the spool */
+	bool		keep_rejects;	/* failed by api.max_rejects: store its rejects */
 	StopReason	stop;
 	char		reason[ETL_ERRLEN];
 } Attempt;
@@ -180,9 +181,10 @@ describe_body(const ApiResult *res, const char *what, char *why)
 		head[i] = (c >= 0x20 && c < 0x7f) ? (char) c : '?';
 	}
 	head[n] = '\0';
-	etl_seterr(why, "unreadable answer (HTTP %ld, %s, %llu bytes): %s; it starts with \"%s\"",
+	etl_seterr(why, "unreadable answer (HTTP %ld, %s, %llu bytes): %s%s%s%s",
 			   res->http_status, res->content_type[0] ? res->content_type : "no content type",
-			   (unsigned long long) res->bytes, what, head);
+			   (unsigned long long) res->bytes, what,
+			   n > 0 ? "; it starts with \"" : "", head, n > 0 ? "\"" : "");
 }
 
 /* rejects_exceeded: the window's rejects are over api.max_rejects. */
@@ -282,7 +284,10 @@ window_commit(Attempt *a, int64_t from, int64_t to, const LoadCounts *extra, cha
 	{
 		loader_window_counts(p->loader, &records, &rejects);
 		if (rejects_exceeded(p->cfg, records, rejects, why))
+		{
+			a->keep_rejects = true;
 			return AT_FAILED;
+		}
 		switch (loader_window_commit(p->loader, p->move_watermark ? to : 0, extra, &out))
 		{
 			case WINDOW_COMMITTED:
@@ -340,6 +345,7 @@ fetch_body(Attempt *a, int64_t from, int64_t to, ApiResult *res, LoadCounts *ext
 {
 	Pipeline   *p = a->p;
 	char		errbuf[ETL_ERRLEN] = "";
+	bool		read_ok;
 
 	if (p->replay_path == NULL)
 	{
@@ -353,11 +359,11 @@ fetch_body(Attempt *a, int64_t from, int64_t to, ApiResult *res, LoadCounts *ext
 	}
 	res->http_status = 200;
 	snprintf(res->content_type, sizeof(res->content_type), "file %s", p->replay_path);
-	if (extract_file(p->replay_path, on_body, a, errbuf))
-	{
-		res->bytes = transform_bytes(a->tf);
+	read_ok = extract_file(p->replay_path, on_body, a, errbuf);
+	/* what was read, also for the message of a body that went wrong */
+	res->bytes = transform_bytes(a->tf);
+	if (read_ok)
 		return API_OK;
-	}
 	if (a->stop != STOP_NONE)
 		return API_SINK_STOPPED;
 	etl_seterr(res->message, "%s", errbuf);
@@ -435,7 +441,16 @@ window_attempt(Pipeline *p, int64_t from, int64_t to, LoadMode mode, char *why)
 		case API_OK:
 		case API_EMPTY:
 			if (o == API_EMPTY)
-				log_info("extract", "no records in the window (%s)", res.message);
+			{
+				char		name[96];
+
+				window_name(from, to, name, sizeof(name));
+				log_info("extract", "window %s: no records (%s)", name, res.message);
+				/* archive the 404 body too: replayed, it is an empty window;
+				 * a failed write fails archive_commit, which says so */
+				if (res.body != NULL)
+					(void) archive_write(a.archive, res.body, res.body_len);
+			}
 			r = window_commit(&a, from, to, &extra, why);
 			if (r == AT_DONE && a.archive != NULL)
 			{
@@ -473,7 +488,11 @@ cleanup:
 	if (begun && r != AT_DONE)
 	{
 		if (p->loader != NULL)
+		{
 			loader_window_abort(p->loader, why[0] ? why : "window abandoned");
+			if (a.keep_rejects && !loader_window_keep_rejects(p->loader))
+				log_error("load", "the window's rejected records could not be stored either");
+		}
 	}
 	if (a.spool != NULL)
 		fclose(a.spool);
@@ -504,6 +523,8 @@ static PipeStatus
 fail(Pipeline *p, PipeStatus st, const char *name, const char *why)
 {
 	etl_seterr(p->stats.error, "window %s: %s", name, why);
+	/* it goes to etl_run.error too: no secret there either (rule 11) */
+	log_scrub(p->stats.error, sizeof(p->stats.error));
 	return st;
 }
 
@@ -528,6 +549,13 @@ window_load(Pipeline *p, int64_t from, int64_t to)
 
 		if (!loader_window_state(p->loader, from, to, &overlap, &covered))
 			return fail(p, PIPE_FAILED, name, "database error (logged above)");
+		/* A backfill resumes: a window (or a half of a split one) loaded
+		 * before is not asked for again. */
+		if (covered && p->skip_loaded)
+		{
+			p->stats.windows_skipped++;
+			return PIPE_OK;
+		}
 		if (p->reload || overlap)
 			mode = LOAD_MERGE;
 	}
@@ -549,7 +577,12 @@ window_load(Pipeline *p, int64_t from, int64_t to)
 				if (mode == LOAD_MERGE)
 					return fail(p, PIPE_FAILED, name,
 								"unexpected unique violation while merging");
-				log_info("pipeline", "window %s holds records loaded before; merging them", name);
+				/* in-answer duplicates never get here (the loader merges
+				 * them itself): an identity was loaded by a window that
+				 * etl_window does not show overlapping this one */
+				log_info("pipeline", "window %s holds records another window already loaded; "
+						 "%s and merging them", name, p->replay_path != NULL
+						 ? "reading the file again" : "fetching it again (one more API call)");
 				mode = LOAD_MERGE;
 				continue;
 			case AT_SPLIT:
@@ -632,10 +665,21 @@ pipeline_window_end(int64_t t, double window_s, int64_t limit)
 	return end < limit ? end : limit;
 }
 
-static void
-show_progress(Pipeline *p, time_t started)
+/* progress_clock: seconds on the monotonic clock, to the microsecond (a
+ * whole-second clock shows 0 records/s for the first windows). */
+static double
+progress_clock(void)
 {
-	double		elapsed = difftime(time(NULL), started);
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+static void
+show_progress(Pipeline *p, double started)
+{
+	double		elapsed = progress_clock() - started;
 	double		rate = elapsed > 0 ? (double) p->stats.counts.records / elapsed : 0;
 	uint64_t	done = p->stats.windows_done + p->stats.windows_skipped;
 	double		eta = done > 0 ? elapsed / (double) done *
@@ -659,10 +703,10 @@ next_end(const Pipeline *p, int64_t t, int64_t to)
 PipeStatus
 pipeline_run(Pipeline *p, int64_t from, int64_t to)
 {
-	time_t		started = time(NULL);
-	bool		skip_loaded = (p->loader != NULL && !p->reload && !p->move_watermark &&
-							   p->replay_path == NULL);
+	double		started = progress_clock();
 
+	p->skip_loaded = (p->loader != NULL && !p->reload && !p->move_watermark &&
+					  p->replay_path == NULL);
 	p->stats.windows_total = 0;
 	for (int64_t t = from; t < to; t = next_end(p, t, to))
 		p->stats.windows_total++;
@@ -670,32 +714,19 @@ pipeline_run(Pipeline *p, int64_t from, int64_t to)
 	for (int64_t t = from; t < to;)
 	{
 		int64_t		end = next_end(p, t, to);
+		uint64_t	skipped = p->stats.windows_skipped;
 		PipeStatus	st;
 
-		if (skip_loaded)
-		{
-			bool		overlap = false;
-			bool		covered = false;
-
-			if (!loader_window_state(p->loader, t, end, &overlap, &covered))
-			{
-				etl_seterr(p->stats.error, "database error (logged above)");
-				return PIPE_FAILED;
-			}
-			if (covered)
-			{
-				p->stats.windows_skipped++;
-				t = end;
-				continue;
-			}
-		}
 		st = window_load(p, t, end);
 		if (st != PIPE_OK)
 		{
 			log_progress_end();
 			return st;
 		}
-		p->stats.windows_done++;
+		/* A window skipped whole was counted by window_load; a split one
+		 * whose half was skipped counts once, as skipped, too. */
+		if (p->stats.windows_skipped == skipped)
+			p->stats.windows_done++;
 		if (p->progress)
 			show_progress(p, started);
 		t = end;

@@ -47,6 +47,7 @@ typedef struct Pipeline
 	bool		reload;			/* merge every window, load covered ones again */
 	bool		move_watermark; /* sync */
 	bool		progress;		/* show a progress line (a terminal) */
+	bool		skip_loaded;	/* set by pipeline_run: backfill resumes */
 	PipeStats	stats;
 } Pipeline;
 

@@ -7,10 +7,13 @@
  *   A window is loaded in one of two modes:
  *     LOAD_FAST  - COPY straight into survey_response / survey_answer. Used
  *                  when no loaded window overlaps: data new to the warehouse
- *                  pays no merge. If an identity exists after all (unique
- *                  violation), commit reports WINDOW_CONFLICT, the
- *                  transaction is rolled back, and the caller loads the
- *                  window again in LOAD_MERGE.
+ *                  pays no merge. A record repeating an identity of the same
+ *                  answer is staged and merged over the first at commit, in
+ *                  the same transaction (later wins, counted as a
+ *                  duplicate). If an identity loaded by another window
+ *                  exists after all (unique violation), commit reports
+ *                  WINDOW_CONFLICT, the transaction is rolled back, and the
+ *                  caller loads the window again in LOAD_MERGE.
  *     LOAD_MERGE - COPY into temporary staging tables, then merge on
  *                  identity: later duplicates win (and are counted),
  *                  existing responses are updated, their answers replaced.
@@ -79,8 +82,9 @@ bool		loader_migrate(Loader *l, int *applied);
 /* True when every embedded migration is recorded (no migrate needed). */
 bool		loader_schema_current(Loader *l, bool *current);
 
-/* Session advisory lock for the operation. On LOCK_BUSY, holder gets a
- * description of the holder's run ("run 12, pid 345 on host, started ..."). */
+/* Session advisory lock for the operation; never waits. On LOCK_BUSY,
+ * holder gets a description of the holder's run ("run 12, pid 345 on host
+ * x, started ..."). Needs the schema (migrate first). */
 LockResult	loader_lock_operation(Loader *l, char *holder, size_t holder_len);
 
 /* etl_run bookkeeping. run_begin inserts a row (status running) and marks
@@ -88,6 +92,11 @@ LockResult	loader_lock_operation(Loader *l, char *holder, size_t holder_len);
  * 'abandoned'. run_end sets status (ok, failed, interrupted, locked,
  * try_later), counts, error text, end time. */
 bool		loader_run_begin(Loader *l, const char *command, int64_t from, int64_t to);
+/* A run that does not start (e.g. status "locked": refused the lock): its
+ * etl_run row, ended at once, with error saying why. Marks no other run
+ * abandoned. from/to 0: unknown. */
+bool		loader_run_refused(Loader *l, const char *command, int64_t from, int64_t to,
+							   const char *status, const char *error);
 int64_t		loader_run_id(const Loader *l);
 bool		loader_run_end(Loader *l, const char *status, const LoadCounts *c,
 						   const char *error);
@@ -120,18 +129,32 @@ WindowResult loader_window_commit(Loader *l, int64_t new_watermark,
  * when no window is open. */
 void		loader_window_abort(Loader *l, const char *reason);
 
+/* After loader_window_abort: store that window's rejects on their own (a
+ * window failed by api.max_rejects keeps its rejects in etl_reject). */
+bool		loader_window_keep_rejects(Loader *l);
+
 /* `wvetl status`: per operation (all when operation is NULL), watermark,
  * recent runs, rows, rejects, gaps. */
 bool		loader_status(Loader *l, FILE *out);
 
-/* The response_id of an identity (exposed for tests): 63 bits of md5 over
- * the length-prefixed operation, conn_id, answered_at (epoch), agent_id,
- * skill_id; SQL can compute the same. */
+/* The response_id of an identity (exposed for tests): answered_at's epoch
+ * seconds (clamped to [0, 2^39 - 1]) << 24, OR the first 24 bits of the md5
+ * over the length-prefixed operation, conn_id, answered_at (epoch),
+ * agent_id, skill_id; so ids sort by time. SQL survey_response_id()
+ * computes the same. */
 int64_t		load_response_id(const char *operation, const SurveyRecord *rec);
 
 /* COPY text escaping (exposed for tests): append value as one COPY text
  * field to out (NULL ptr -> \N). Defined in copy_text.c. */
 struct Buf;
 void		copy_text_field(struct Buf *out, EtlStr value);
+
+/* `wvetl questions` (questions.c): list the question numbers answered (all
+ * operations when the loader's is ""), with counts, the range of numeric
+ * answers, label and scale; set one question's label and scale in
+ * survey_question (NULL keeps the stored value, "" clears it). */
+bool		loader_questions_list(Loader *l, FILE *out);
+bool		loader_questions_set(Loader *l, int question_no, const char *label,
+								 const char *scale_min, const char *scale_max, FILE *out);
 
 #endif							/* WVETL_LOAD_H */

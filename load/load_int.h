@@ -13,15 +13,26 @@
 #include "common/buf.h"
 #include "load/load.h"
 
-/* The three COPY targets a window feeds. */
+/* The COPY targets a window feeds. */
 typedef enum CopyTargetId
 {
-	TARGET_RESPONSE = 0,
-	TARGET_ANSWER,
-	TARGET_REJECT,
+	TARGET_RESPONSE = 0,		/* survey_response (fast) or its stage (merge) */
+	TARGET_ANSWER,				/* survey_answer (fast) or its stage (merge) */
+	TARGET_REJECT,				/* always staged */
+	TARGET_DUP_RESPONSE,		/* fast: records whose id the window may hold */
+	TARGET_DUP_ANSWER,			/* already: staged, merged at commit */
 	TARGET_COUNT,
 	TARGET_NONE = -1
 } CopyTargetId;
+
+/* The response_ids a LOAD_FAST window has sent, as a Bloom filter of a
+ * fixed size; see idset.c. All zero is an empty set. */
+typedef struct IdSet
+{
+	uint8_t    *bits;			/* IDSET_BYTES, allocated at the first add */
+	size_t		count;			/* ids answered "new" */
+	bool		failed;			/* no memory: every answer is "seen" */
+} IdSet;
 
 /* Rows waiting to be sent to one target (whole rows only). */
 typedef struct CopyTarget
@@ -52,6 +63,10 @@ struct Loader
 	CopyTargetId active;		/* the COPY in progress, or TARGET_NONE */
 	CopyTarget	target[TARGET_COUNT];
 	uint64_t	seq;			/* arrival order of records and rejects */
+	IdSet		ids;			/* LOAD_FAST: ids sent to the final tables */
+	FILE	   *reject_spool;	/* this window's reject rows (COPY text), kept
+								 * so they survive a rolled-back window */
+	uint64_t	spooled_rejects;
 	Buf			op_field;		/* operation, COPY-escaped, with its tab */
 	GChecksum  *md5;			/* reused by the identity hash */
 };
@@ -106,9 +121,34 @@ void		copy_row_answers(Buf *b, int64_t id, const SurveyRecord *rec, int64_t seq)
 int64_t		identity_response_id(GChecksum *md5, const char *operation,
 								 size_t operation_len, const SurveyRecord *rec);
 
+/* idset.c -----------------------------------------------------------------*/
+
+bool		idset_add(IdSet *s, int64_t id);
+void		idset_reset(IdSet *s);
+void		idset_free(IdSet *s);
+
 /* state.c -----------------------------------------------------------------*/
+
+/* The advisory lock key of an operation: one lock per schema and
+ * operation; s and o are the SQL parameters ("$1") holding them. */
+#define LOCK_KEY_SQL_P(s, o) "hashtextextended('wvetl/' || " s " || '/' || " o ", 0)"
+
+/* The backend pid of the session holding that lock, no row when none
+ * does. pg_locks shows a bigint key as classid (high 32 bits), objid (low
+ * 32 bits) and objsubid 1. */
+#define LOCK_HOLDER_SQL_P(s, o) \
+	"SELECT pid FROM pg_locks, (SELECT " LOCK_KEY_SQL_P(s, o) " AS k) key" \
+	" WHERE locktype = 'advisory' AND granted" \
+	"  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())" \
+	"  AND classid::bigint = (key.k >> 32) & 4294967295" \
+	"  AND objid::bigint = key.k & 4294967295 AND objsubid = 1"
+
 
 bool		state_window_bookkeeping(Loader *l, int64_t new_watermark,
 									 const LoadCounts *c);
+
+/* dimensions.c ------------------------------------------------------------*/
+
+bool		dimensions_update(Loader *l, uint64_t written);
 
 #endif							/* WVETL_LOAD_INT_H */

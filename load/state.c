@@ -15,8 +15,17 @@
 #include "load/load.h"
 #include "load/load_int.h"
 
-/* The operation's advisory lock key: one lock per schema and operation. */
-#define LOCK_KEY_SQL "hashtextextended('wvetl/' || $1 || '/' || $2, 0)"
+/* The operation's lock ($1 schema, $2 operation): see load_int.h. */
+#define LOCK_KEY_SQL LOCK_KEY_SQL_P("$1", "$2")
+#define LOCK_HOLDER_SQL LOCK_HOLDER_SQL_P("$1", "$2")
+
+/* Server-side TCP keepalives: a session whose client host died (not just
+ * its process: the kernel closes the socket of a killed process) is
+ * noticed within about two minutes, so it does not keep the operation's
+ * lock, and its open window, for hours. Ignored on Unix-domain sockets. */
+#define KEEPALIVE_SQL \
+	"SET tcp_keepalives_idle = 60; SET tcp_keepalives_interval = 10;" \
+	" SET tcp_keepalives_count = 6"
 
 /* Longest error text stored in etl_run.error. */
 #define RUN_ERROR_MAX 2000
@@ -75,7 +84,7 @@ loader_connect(const LoadOptions *opt)
 		goto fail;
 	if ((schema = pg_quote_ident(l->conn, l->schema)) == NULL)
 		goto fail;
-	buf_printf(&sql, "SET search_path TO %s, public", schema);
+	buf_printf(&sql, "SET search_path TO %s, public; " KEEPALIVE_SQL, schema);
 	if (sql.failed || !pg_command(l->conn, "setting search_path", buf_cstr(&sql), 0, NULL))
 		goto fail;
 	PQfreemem(schema);
@@ -103,6 +112,7 @@ loader_free(Loader *l)
 	for (t = 0; t < TARGET_COUNT; t++)
 		buf_free(&l->target[t].buf);
 	buf_free(&l->op_field);
+	idset_free(&l->ids);
 	if (l->md5 != NULL)
 		g_checksum_free(l->md5);
 	free(l->schema);
@@ -112,54 +122,89 @@ loader_free(Loader *l)
 	free(l);
 }
 
-/* state_describe_holder: the newest running etl_run row of the operation,
- * as "run 12, pid 345 on host x, started ...", into holder. */
-static void
+/*
+ * state_describe_holder: who holds the operation's lock, into holder: its
+ * running etl_run row (matched by the session's backend pid) as "run 12,
+ * pid 345 on host x, started ...". Returns false when nobody holds the
+ * lock any more (it was released after we were refused it).
+ */
+static bool
 state_describe_holder(Loader *l, char *holder, size_t holder_len)
 {
-	const char *params[2] = {l->operation, l->timezone};
+	const char *params[3] = {l->schema, l->operation, l->timezone};
 	PGresult   *res;
-	int64_t		exists = 0;
 
 	snprintf(holder, holder_len, "another wvetl process");
-	if (!pg_query_int64(l->conn, "looking for etl_run",
-						"SELECT (to_regclass('etl_run') IS NOT NULL)::int",
-						0, NULL, &exists, NULL) || !exists)
-		return;
 	res = pg_query(l->conn, "describing the lock holder",
-				   "SELECT run_id, coalesce(pid::text, '?'), coalesce(host, '?'),"
-				   " to_char(started_at AT TIME ZONE $2, 'YYYY-MM-DD HH24:MI:SS')"
-				   " FROM etl_run WHERE operation = $1 AND status = 'running'"
-				   " ORDER BY run_id DESC LIMIT 1", 2, params);
-	if (res != NULL && PQntuples(res) == 1)
+				   "SELECT h.pid, r.run_id, coalesce(r.pid::text, '?'), coalesce(r.host, '?'),"
+				   " to_char(r.started_at AT TIME ZONE $3, 'YYYY-MM-DD HH24:MI:SS')"
+				   " FROM (" LOCK_HOLDER_SQL ") h LEFT JOIN etl_run r"
+				   "  ON r.backend_pid = h.pid AND r.operation = $2 AND r.status = 'running'"
+				   " ORDER BY r.run_id DESC NULLS LAST LIMIT 1", 3, params);
+	if (res == NULL)
+		return true;			/* logged; keep the generic description */
+	if (PQntuples(res) == 0)
+	{
+		PQclear(res);
+		return false;
+	}
+	if (PQgetisnull(res, 0, 1))
+		snprintf(holder, holder_len, "a wvetl process that has not recorded its run yet "
+				 "(PostgreSQL backend pid %s)", PQgetvalue(res, 0, 0));
+	else
 		snprintf(holder, holder_len, "run %s, pid %s on host %s, started %s %s",
-				 PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
-				 PQgetvalue(res, 0, 3), l->timezone);
+				 PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3),
+				 PQgetvalue(res, 0, 4), l->timezone);
 	PQclear(res);
+	return true;
 }
 
-/* loader_lock_operation: see load.h. The lock is session-level: it holds
- * until the connection closes, even if the process dies mid-run. */
-LockResult
-loader_lock_operation(Loader *l, char *holder, size_t holder_len)
+/* state_try_lock: one pg_try_advisory_lock; *got tells. */
+static bool
+state_try_lock(Loader *l, bool *got)
 {
 	const char *params[2] = {l->schema, l->operation};
 	PGresult   *res;
-	bool		got;
 
 	res = pg_query(l->conn, "taking the operation's lock",
 				   "SELECT pg_try_advisory_lock(" LOCK_KEY_SQL ")", 2, params);
 	if (res == NULL)
-		return LOCK_ERROR;
-	got = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+		return false;
+	*got = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 	PQclear(res);
-	if (got)
+	return true;
+}
+
+/*
+ * loader_lock_operation: see load.h. The lock is session-level: it holds
+ * until the connection closes, even if the process dies mid-run. Never
+ * waits; when the holder let go between our try and the look at who holds
+ * it, tries once more. Needs the schema (etl_run) to exist.
+ */
+LockResult
+loader_lock_operation(Loader *l, char *holder, size_t holder_len)
+{
+	char		dummy[8];
+	bool		got = false;
+	int			attempt;
+
+	if (holder == NULL || holder_len == 0)
 	{
-		l->locked = true;
-		return LOCK_OK;
+		holder = dummy;
+		holder_len = sizeof(dummy);
 	}
-	if (holder != NULL && holder_len > 0)
-		state_describe_holder(l, holder, holder_len);
+	for (attempt = 0; attempt < 2; attempt++)
+	{
+		if (!state_try_lock(l, &got))
+			return LOCK_ERROR;
+		if (got)
+		{
+			l->locked = true;
+			return LOCK_OK;
+		}
+		if (state_describe_holder(l, holder, holder_len))
+			break;
+	}
 	return LOCK_BUSY;
 }
 
@@ -177,28 +222,31 @@ state_mark_abandoned(Loader *l)
 	return pg_command(l->conn, "marking abandoned runs",
 					  "UPDATE etl_run SET status = 'abandoned', ended_at = now()"
 					  " WHERE operation = $2 AND status = 'running' AND ($3::bool OR NOT EXISTS ("
-					  "  SELECT 1 FROM pg_locks, (SELECT " LOCK_KEY_SQL " AS k) key"
-					  "  WHERE locktype = 'advisory' AND granted"
-					  "   AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-					  "   AND classid::bigint = (key.k >> 32) & 4294967295"
-					  "   AND objid::bigint = key.k & 4294967295 AND objsubid = 1))",
-					  3, params);
+					  LOCK_HOLDER_SQL "))", 3, params);
 }
 
-/* loader_run_begin: see load.h. Logs failures. */
-bool
-loader_run_begin(Loader *l, const char *command, int64_t from, int64_t to)
+/*
+ * state_run_insert: the run's etl_run row, with this session's backend
+ * pid (how a refused process finds the holder's run). A status other than
+ * running (a refused run) is ended at once, with its error. Sets
+ * l->run_id. Logs failures.
+ */
+static bool
+state_run_insert(Loader *l, const char *command, int64_t from, int64_t to,
+				 const char *status, const char *error)
 {
 	char		f[24];
 	char		t[24];
 	char		pid[24];
 	char		host[256] = "";
-	const char *params[7];
+	char	   *err = NULL;
+	const char *params[9];
 	int64_t		run_id;
+	bool		ok;
 
-	if (!state_mark_abandoned(l))
-		return false;
 	(void) gethostname(host, sizeof(host) - 1);
+	if (error != NULL && (err = strndup(error, RUN_ERROR_MAX)) != NULL)
+		log_scrub(err, strlen(err) + 1);
 	params[0] = l->operation;
 	params[1] = command;
 	params[2] = state_i64(f, from, true);
@@ -206,15 +254,36 @@ loader_run_begin(Loader *l, const char *command, int64_t from, int64_t to)
 	params[4] = state_i64(pid, (int64_t) getpid(), false);
 	params[5] = host;
 	params[6] = WVETL_VERSION;
-	if (!pg_query_int64(l->conn, "recording the run",
+	params[7] = status;
+	params[8] = err;
+	ok = pg_query_int64(l->conn, "recording the run",
 						"INSERT INTO etl_run (operation, command, range_from, range_to,"
-						" status, pid, host, version) VALUES ($1, $2,"
-						" to_timestamp($3::bigint), to_timestamp($4::bigint), 'running',"
-						" $5::int, $6, $7) RETURNING run_id",
-						7, params, &run_id, NULL))
+						" status, pid, host, version, backend_pid, ended_at, error)"
+						" VALUES ($1, $2, to_timestamp($3::bigint), to_timestamp($4::bigint),"
+						" $8, $5::int, $6, $7, pg_backend_pid(),"
+						" CASE WHEN $8 <> 'running' THEN now() END, $9) RETURNING run_id",
+						9, params, &run_id, NULL);
+	free(err);
+	if (ok)
+		l->run_id = run_id;
+	return ok;
+}
+
+/* loader_run_begin: see load.h. Logs failures. */
+bool
+loader_run_begin(Loader *l, const char *command, int64_t from, int64_t to)
+{
+	if (!state_mark_abandoned(l))
 		return false;
-	l->run_id = run_id;
-	return true;
+	return state_run_insert(l, command, from, to, "running", NULL);
+}
+
+/* loader_run_refused: see load.h. Logs failures. */
+bool
+loader_run_refused(Loader *l, const char *command, int64_t from, int64_t to,
+				   const char *status, const char *error)
+{
+	return state_run_insert(l, command, from, to, status, error);
 }
 
 int64_t

@@ -37,25 +37,30 @@ static const char gaps_sql[] =
 	"       FROM etl_window WHERE operation = $1) w"
 	" WHERE window_from > prev_end ORDER BY window_from LIMIT 21";
 
+/* A run still 'running' whose session no longer holds the operation's
+ * lock has gone away (killed, host down): shown as such, although only
+ * the operation's next run records it as abandoned. */
 static const char runs_sql[] =
-	"SELECT run_id, command, status,"
+	"SELECT run_id, command,"
+	" CASE WHEN status = 'running' AND backend_pid IS DISTINCT FROM"
+	"  (" LOCK_HOLDER_SQL_P("$3", "$1") ") THEN 'abandoned' ELSE status END,"
 	" to_char(started_at AT TIME ZONE $2, " TS_FMT "),"
 	" coalesce(justify_interval(date_trunc('second', ended_at - started_at))::text, '-'),"
-	" records, inserted, updated, coalesce(error, '')"
+	" records, inserted, updated, duplicates, rejects, api_calls, coalesce(error, '')"
 	" FROM etl_run WHERE operation = $1 ORDER BY run_id DESC LIMIT 5";
 
 static const char *const runs_head[] = {
 	"run", "command", "status", "started", "duration", "records", "inserted",
-	"updated", "error"
+	"updated", "dups", "rejects", "calls", "error"
 };
 
-#define RUNS_COLS 9
+#define RUNS_COLS 12
 
 /* status_numeric: right-align the run id and the counts. */
 static bool
 status_numeric(int col)
 {
-	return col == 0 || (col >= 5 && col <= 7);
+	return col == 0 || (col >= 5 && col <= 10);
 }
 
 /* status_runs: the latest runs as an aligned table; the error column is
@@ -63,7 +68,8 @@ status_numeric(int col)
 static bool
 status_runs(Loader *l, FILE *out, const char *const *params)
 {
-	PGresult   *res = pg_query(l->conn, "reading recent runs", runs_sql, 2, params);
+	const char *run_params[3] = {params[0], params[1], l->schema};
+	PGresult   *res = pg_query(l->conn, "reading recent runs", runs_sql, 3, run_params);
 	int			width[RUNS_COLS];
 	int			r;
 	int			c;
@@ -157,7 +163,8 @@ done:
 /*
  * loader_status: see load.h. Shows the loader's operation, or every
  * operation known to the warehouse when it has none. A schema not set up
- * yet is said so, not an error.
+ * yet is said so, not an error (status creates nothing); a schema set up
+ * by an older wvetl is upgraded first, as every command that uses it does.
  */
 bool
 loader_status(Loader *l, FILE *out)
@@ -165,6 +172,8 @@ loader_status(Loader *l, FILE *out)
 	const char *params[1] = {l->operation};
 	PGresult   *res;
 	int64_t		exists = 0;
+	bool		current = false;
+	int			applied = 0;
 	int			r;
 	bool		ok = true;
 
@@ -177,6 +186,14 @@ loader_status(Loader *l, FILE *out)
 		fprintf(out, "schema %s is not set up yet: run `wvetl migrate` (or a load)\n",
 				l->schema);
 		return true;
+	}
+	if (!loader_schema_current(l, &current))
+		return false;
+	if (!current)
+	{
+		if (!loader_migrate(l, &applied))
+			return false;
+		log_info("load", "schema %s: %d migrations applied", l->schema, applied);
 	}
 	res = pg_query(l->conn, "listing operations",
 				   "SELECT operation FROM (SELECT operation FROM etl_state"

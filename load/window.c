@@ -5,24 +5,41 @@
  *   rejects into their own stage, then the merge, the bookkeeping rows and
  *   COMMIT.
  *
+ *   In LOAD_FAST a record whose response_id the window may have sent
+ *   already (an in-answer duplicate: see idset.c) is staged instead, and
+ *   merged over the fast-loaded row at commit in the same transaction
+ *   (later wins, answers replaced, counted as a duplicate). So duplicates
+ *   inside one answer cost a few staged rows, never a unique violation nor
+ *   a second fetch; only an identity loaded by another window makes the
+ *   fast COPY fail (WINDOW_CONFLICT).
+ *
  *   A connection has one COPY in progress at a time, but a window feeds
- *   three targets. Each target has a buffer of whole rows. Responses are
- *   sent in ~64 KiB batches and are normally the COPY in progress; answers
- *   and rejects collect until ~4 MiB, then the COPY in progress is ended,
- *   that buffer is copied, and the next batch of responses starts a new
- *   COPY. Memory stays bounded whatever the window's size.
+ *   up to five targets. Each target has a buffer of whole rows. Responses
+ *   are sent in ~64 KiB batches and are normally the COPY in progress;
+ *   answers, rejects and staged duplicates collect until ~1 MiB,
+ *   then the COPY in progress is ended, that buffer is copied, and the next
+ *   batch of responses starts a new COPY. Memory stays bounded whatever the
+ *   window's size.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "load/load.h"
 #include "load/load_int.h"
 
 #define RESPONSE_BATCH (64 * 1024)
-#define SIDE_BATCH (4 * 1024 * 1024)
+#define SIDE_BATCH (1024 * 1024)
+#define DUP_BATCH (1024 * 1024)
+
+/* Bytes a target's buffer collects before it is sent. */
+static const size_t target_batch[TARGET_COUNT] = {
+	RESPONSE_BATCH, SIDE_BATCH, SIDE_BATCH, DUP_BATCH, DUP_BATCH
+};
 
 /* The COPY column lists (the row builders in copy_text.c write these). */
 #define RESPONSE_COLS COPY_RESPONSE_COLS
@@ -46,16 +63,19 @@ static const char stage_ddl[] =
 	"CREATE TEMP TABLE IF NOT EXISTS wvetl_stage_reject ("
 	" seq bigint, reason text, raw_record text) ON COMMIT DELETE ROWS";
 
+#define COPY_STAGE_RESPONSE "COPY wvetl_stage_response (" RESPONSE_COLS ", seq) FROM STDIN"
+#define COPY_STAGE_ANSWER "COPY wvetl_stage_answer (" ANSWER_COLS ", seq) FROM STDIN"
+#define COPY_STAGE_REJECT "COPY wvetl_stage_reject (seq, reason, raw_record) FROM STDIN"
+
 static const char *const copy_sql[2][TARGET_COUNT] = {
 	[LOAD_FAST] = {
 		"COPY survey_response (" RESPONSE_COLS ") FROM STDIN",
 		"COPY survey_answer (" ANSWER_COLS ") FROM STDIN",
-		"COPY wvetl_stage_reject (seq, reason, raw_record) FROM STDIN",
+		COPY_STAGE_REJECT, COPY_STAGE_RESPONSE, COPY_STAGE_ANSWER,
 	},
 	[LOAD_MERGE] = {
-		"COPY wvetl_stage_response (" RESPONSE_COLS ", seq) FROM STDIN",
-		"COPY wvetl_stage_answer (" ANSWER_COLS ", seq) FROM STDIN",
-		"COPY wvetl_stage_reject (seq, reason, raw_record) FROM STDIN",
+		COPY_STAGE_RESPONSE, COPY_STAGE_ANSWER, COPY_STAGE_REJECT,
+		COPY_STAGE_RESPONSE, COPY_STAGE_ANSWER,
 	},
 };
 
@@ -63,45 +83,82 @@ static const char *const target_what[TARGET_COUNT] = {
 	"COPY of survey responses",
 	"COPY of survey answers",
 	"COPY of rejected records",
+	"COPY of repeated survey responses",
+	"COPY of answers of repeated survey responses",
 };
 
 /*
- * The merge. Winners are the last record of each response_id in the window
- * (highest seq). The upsert updates an existing row only when its identity
+ * The merge of the stage (every record in LOAD_MERGE; the repeated ones in
+ * LOAD_FAST). Winners are the last staged record of each response_id
+ * (highest seq; a fast-loaded record always came before its staged
+ * repeats). The upsert updates an existing row only when its identity
  * columns really match (else it is a hash collision, caught by counting
  * what the statement touched); answers of updated responses are deleted in
  * the same statement and inserted again by the next one. A response new to
  * the table has no answers to delete: the loader writes both together.
+ * The statement returns how many rows it inserted, updated from earlier
+ * transactions, and updated from this one (LOAD_FAST's own rows: repeats
+ * within the answer). first_loaded_at is now(), the transaction's start,
+ * only for rows this transaction inserted.
  */
+#define MERGE_UPSERT \
+	"WITH w AS (" \
+	"  SELECT DISTINCT ON (response_id) *" \
+	"  FROM wvetl_stage_response ORDER BY response_id, seq DESC)," \
+	" u AS (" \
+	"  INSERT INTO survey_response AS r (" RESPONSE_COLS ")" \
+	"  SELECT " RESPONSE_COLS " FROM w" \
+	"  ON CONFLICT (response_id) DO UPDATE SET" \
+	"   agent_name = excluded.agent_name, agent_dni = excluded.agent_dni," \
+	"   skill_name = excluded.skill_name, ani = excluded.ani," \
+	"   customer_id = excluded.customer_id," \
+	"   voice_message_duration_s = excluded.voice_message_duration_s," \
+	"   type_interaction = excluded.type_interaction, result = excluded.result," \
+	"   duration_s = excluded.duration_s, voice_message = excluded.voice_message," \
+	"   feeling = excluded.feeling, extras = excluded.extras," \
+	"   last_loaded_at = now(), run_id = excluded.run_id" \
+	"  WHERE (r.operation, r.conn_id, r.answered_at, r.agent_id, r.skill_id)" \
+	"   IS NOT DISTINCT FROM (excluded.operation, excluded.conn_id," \
+	"   excluded.answered_at, excluded.agent_id, excluded.skill_id)" \
+	"  RETURNING r.response_id, (r.xmax = 0) AS fresh," \
+	"   (r.first_loaded_at = now()) AS this_tx),"
+#define MERGE_COUNTS \
+	" SELECT count(*) FILTER (WHERE fresh)," \
+	"  count(*) FILTER (WHERE NOT fresh AND NOT this_tx)," \
+	"  count(*) FILTER (WHERE NOT fresh AND this_tx)" \
+	" FROM u"
+
+/* With repeats of one identity in the stage: every answer of an updated
+ * response goes, and the winners' answers come in (merge_answers_dup_sql). */
 static const char merge_upsert_sql[] =
-	"WITH w AS ("
-	"  SELECT DISTINCT ON (response_id) *"
-	"  FROM wvetl_stage_response ORDER BY response_id, seq DESC),"
-	" u AS ("
-	"  INSERT INTO survey_response AS r (" RESPONSE_COLS ")"
-	"  SELECT " RESPONSE_COLS " FROM w"
-	"  ON CONFLICT (response_id) DO UPDATE SET"
-	"   agent_name = excluded.agent_name, agent_dni = excluded.agent_dni,"
-	"   skill_name = excluded.skill_name, ani = excluded.ani,"
-	"   customer_id = excluded.customer_id,"
-	"   voice_message_duration_s = excluded.voice_message_duration_s,"
-	"   type_interaction = excluded.type_interaction, result = excluded.result,"
-	"   duration_s = excluded.duration_s, voice_message = excluded.voice_message,"
-	"   feeling = excluded.feeling, extras = excluded.extras,"
-	"   last_loaded_at = now(), run_id = excluded.run_id"
-	"  WHERE (r.operation, r.conn_id, r.answered_at, r.agent_id, r.skill_id)"
-	"   IS NOT DISTINCT FROM (excluded.operation, excluded.conn_id,"
-	"   excluded.answered_at, excluded.agent_id, excluded.skill_id)"
-	"  RETURNING r.response_id, (r.xmax = 0) AS fresh),"
+	MERGE_UPSERT
 	" d AS ("
 	"  DELETE FROM survey_answer a USING u"
 	"  WHERE a.response_id = u.response_id AND NOT u.fresh)"
-	" SELECT count(*) FILTER (WHERE fresh), count(*) FILTER (WHERE NOT fresh)"
-	" FROM u";
+	MERGE_COUNTS;
 
-static const char merge_answers_sql[] =
+/*
+ * Without repeats (the common reload): only answers that changed or are no
+ * longer sent go, and only the missing ones come in (merge_answers_diff_sql):
+ * a reloaded window whose answers did not change rewrites none of them,
+ * which measured about half the merge's time on a 100k-record reload.
+ */
+static const char merge_upsert_diff_sql[] =
+	MERGE_UPSERT
+	" d AS ("
+	"  DELETE FROM survey_answer a USING u"
+	"  WHERE a.response_id = u.response_id AND NOT u.fresh"
+	"   AND NOT EXISTS (SELECT 1 FROM wvetl_stage_answer n"
+	"    WHERE n.response_id = a.response_id AND n.question_no = a.question_no"
+	"     AND n.answer_text = a.answer_text"
+	"     AND n.answer_num IS NOT DISTINCT FROM a.answer_num))"
+	MERGE_COUNTS;
+
+static const char merge_answers_diff_sql[] =
 	"INSERT INTO survey_answer (" ANSWER_COLS ")"
-	" SELECT " ANSWER_COLS " FROM wvetl_stage_answer";
+	" SELECT " ANSWER_COLS " FROM wvetl_stage_answer n"
+	" WHERE NOT EXISTS (SELECT 1 FROM survey_answer a"
+	"  WHERE a.response_id = n.response_id AND a.question_no = n.question_no)";
 
 /* With duplicates in the window, only the winners' answers go in. */
 static const char merge_answers_dup_sql[] =
@@ -111,9 +168,29 @@ static const char merge_answers_dup_sql[] =
 	" JOIN (SELECT response_id, max(seq) AS seq FROM wvetl_stage_response"
 	"       GROUP BY response_id) w USING (response_id, seq)";
 
+/* Two identities with one response_id (same second, same 31 hash bits;
+ * load/identity.c): the id and both identities, for the error message. */
+#define COLLISION_WHO(t) \
+	"'conn_id ' || coalesce(" t ".conn_id, 'NULL') || ' at ' || " t ".answered_at" \
+	" || ' (agent ' || coalesce(" t ".agent_id, 'NULL') || ', skill '" \
+	" || coalesce(" t ".skill_id, 'NULL') || ')'"
+
 static const char merge_collision_sql[] =
-	"SELECT response_id FROM wvetl_stage_response GROUP BY response_id"
-	" HAVING count(DISTINCT (operation, conn_id, answered_at, agent_id, skill_id)) > 1"
+	"WITH c AS (SELECT response_id FROM wvetl_stage_response GROUP BY response_id"
+	"  HAVING count(DISTINCT (operation, conn_id, answered_at, agent_id, skill_id)) > 1"
+	"  LIMIT 1)"
+	" SELECT response_id, min(w), max(w)"
+	" FROM (SELECT s.response_id, " COLLISION_WHO("s") " AS w"
+	"       FROM c JOIN wvetl_stage_response s USING (response_id)) x"
+	" GROUP BY response_id";
+
+/* After merge_upsert_sql touched fewer rows than it was given: one staged
+ * identity whose response_id survey_response holds for another. */
+static const char merge_collision_table_sql[] =
+	"SELECT s.response_id, " COLLISION_WHO("s") ", " COLLISION_WHO("r")
+	" FROM wvetl_stage_response s JOIN survey_response r USING (response_id)"
+	" WHERE (r.operation, r.conn_id, r.answered_at, r.agent_id, r.skill_id)"
+	"  IS DISTINCT FROM (s.operation, s.conn_id, s.answered_at, s.agent_id, s.skill_id)"
 	" LIMIT 1";
 
 /* A reject seen again (same raw text) updates its row. DISTINCT ON: one
@@ -146,6 +223,23 @@ window_reset(Loader *l)
 	l->conflict = false;
 	l->active = TARGET_NONE;
 	l->seq = 0;
+	idset_reset(&l->ids);
+}
+
+/* reject_spool_reset: empty the spool for the next window. */
+static void
+reject_spool_reset(Loader *l)
+{
+	if (l->reject_spool != NULL)
+	{
+		rewind(l->reject_spool);
+		if (ftruncate(fileno(l->reject_spool), 0) != 0)
+		{
+			fclose(l->reject_spool);
+			l->reject_spool = NULL;
+		}
+	}
+	l->spooled_rejects = 0;
 }
 
 /* window_rollback: end any COPY (aborting it), ROLLBACK, reset. */
@@ -205,7 +299,8 @@ window_finish_active(Loader *l)
 		return true;
 	l->active = TARGET_NONE;
 	st = pg_copy_finish(l->conn, target_what[t], NULL,
-						l->mode == LOAD_FAST && t != TARGET_REJECT);
+						l->mode == LOAD_FAST &&
+						(t == TARGET_RESPONSE || t == TARGET_ANSWER));
 	if (st == PG_COPY_UNIQUE)
 		l->conflict = true;
 	else if (st == PG_COPY_FAILED)
@@ -257,6 +352,7 @@ loader_window_begin(Loader *l, int64_t from, int64_t to, LoadMode mode)
 	if (!pg_command(l->conn, "beginning the window transaction", "BEGIN", 0, NULL))
 		return false;
 	window_reset(l);
+	reject_spool_reset(l);
 	l->in_window = true;
 	l->mode = mode;
 	l->win_from = from;
@@ -266,17 +362,21 @@ loader_window_begin(Loader *l, int64_t from, int64_t to, LoadMode mode)
 
 /*
  * loader_add_record: add one record to the open window. Its rows are
- * buffered and sent in batches. False on failure (logged): the caller
- * aborts the window. After a LOAD_FAST conflict was found, records are
- * counted and dropped (commit reports the conflict).
+ * buffered and sent in batches: to the final tables in LOAD_FAST unless
+ * the window may hold its id already (then to the stage, see the file
+ * comment), to the stage in LOAD_MERGE. False on failure (logged): the
+ * caller aborts the window. After a LOAD_FAST conflict was found, records
+ * are counted and dropped (commit reports the conflict).
  */
 bool
 loader_add_record(Loader *l, const SurveyRecord *rec)
 {
-	Buf		   *rb = &l->target[TARGET_RESPONSE].buf;
-	Buf		   *ab = &l->target[TARGET_ANSWER].buf;
+	CopyTargetId rt = TARGET_RESPONSE;
+	CopyTargetId at = TARGET_ANSWER;
+	Buf		   *rb;
+	Buf		   *ab;
 	int64_t		id;
-	int64_t		seq;
+	int64_t		seq = (int64_t) l->seq;	/* only stages have seq */
 
 	if (!window_usable(l, "adding a record"))
 		return false;
@@ -284,25 +384,63 @@ loader_add_record(Loader *l, const SurveyRecord *rec)
 	if (l->conflict)
 		return true;
 	id = identity_response_id(l->md5, l->operation, l->operation_len, rec);
-	seq = l->mode == LOAD_MERGE ? (int64_t) l->seq : -1;	/* only stages have seq */
+	if (l->mode == LOAD_FAST)
+	{
+		if (idset_add(&l->ids, id))
+		{
+			rt = TARGET_DUP_RESPONSE;
+			at = TARGET_DUP_ANSWER;
+			l->target[TARGET_DUP_RESPONSE].rows++;
+		}
+		else
+			seq = -1;
+	}
+	rb = &l->target[rt].buf;
+	ab = &l->target[at].buf;
 	copy_row_response(rb, id, l->op_field.data, l->op_field.len, rec, l->run_id, seq);
 	copy_row_answers(ab, id, rec, seq);
-	l->target[TARGET_ANSWER].rows += rec->n_answers;
+	l->target[at].rows += rec->n_answers;
 	l->seq++;
-	if (!window_check_buf(l, TARGET_RESPONSE) || !window_check_buf(l, TARGET_ANSWER))
+	if (!window_check_buf(l, rt) || !window_check_buf(l, at))
 		return false;
-	if (rb->len >= RESPONSE_BATCH && !window_send(l, TARGET_RESPONSE))
+	if (rb->len >= target_batch[rt] && !window_send(l, rt))
 		return l->conflict;
-	if (ab->len >= SIDE_BATCH && !window_send(l, TARGET_ANSWER))
+	if (ab->len >= target_batch[at] && !window_send(l, at))
 		return l->conflict;
 	return true;
 }
 
 /* loader_add_reject: add a rejected record (its raw text and why) to the
  * open window; it reaches etl_reject at commit. False on failure (logged). */
+/*
+ * reject_spool_add: keep a copy of one reject row (COPY text) in a temporary
+ * file, so that the window's rejects can still be stored when the window
+ * itself is rolled back (api.max_rejects exceeded). Logs on failure.
+ */
+static bool
+reject_spool_add(Loader *l, const char *row, size_t len)
+{
+	if (l->reject_spool == NULL && (l->reject_spool = tmpfile()) == NULL)
+	{
+		log_error("load", "cannot create a temporary file for rejected records: %s",
+				  strerror(errno));
+		return false;
+	}
+	if (fwrite(row, 1, len, l->reject_spool) != len)
+	{
+		log_error("load", "cannot write rejected records to a temporary file: %s",
+				  strerror(errno));
+		return false;
+	}
+	l->spooled_rejects++;
+	return true;
+}
+
 bool
 loader_add_reject(Loader *l, const char *raw, size_t raw_len, const char *reason)
 {
+	size_t		row_start = l->target[TARGET_REJECT].buf.len;
+
 	Buf		   *b = &l->target[TARGET_REJECT].buf;
 
 	if (!window_usable(l, "adding a reject"))
@@ -318,7 +456,9 @@ loader_add_reject(Loader *l, const char *raw, size_t raw_len, const char *reason
 	buf_putc(b, '\n');
 	if (!window_check_buf(l, TARGET_REJECT))
 		return false;
-	if (b->len >= SIDE_BATCH && !window_send(l, TARGET_REJECT))
+	if (!reject_spool_add(l, b->data + row_start, b->len - row_start))
+		return false;
+	if (b->len >= target_batch[TARGET_REJECT] && !window_send(l, TARGET_REJECT))
 		return l->conflict;
 	return true;
 }
@@ -351,15 +491,13 @@ window_flush(Loader *l)
 }
 
 /* window_merge_check: count the stage's duplicates (rows - distinct
- * response_ids) and, when there are any, make sure no response_id stands
- * for two identities. */
+ * response_ids) into c->duplicates and, when there are any, make sure no
+ * response_id stands for two identities. */
 static bool
 window_merge_check(Loader *l, LoadCounts *c, uint64_t *winners)
 {
 	int64_t		rows;
 	int64_t		distinct;
-	int64_t		collided;
-	bool		none;
 	PGresult   *res;
 
 	res = pg_query(l->conn, "counting staged records",
@@ -374,26 +512,61 @@ window_merge_check(Loader *l, LoadCounts *c, uint64_t *winners)
 	*winners = (uint64_t) distinct;
 	if (c->duplicates == 0)
 		return true;
-	if (!pg_query_int64(l->conn, "checking staged identities", merge_collision_sql,
-						0, NULL, &collided, &none))
+	res = pg_query(l->conn, "checking staged identities", merge_collision_sql, 0, NULL);
+	if (res == NULL)
 		return false;
-	if (!none)
+	if (PQntuples(res) > 0)
 	{
-		log_error("load", "response_id %" PRId64 " is shared by two different identities "
-				  "in one window (md5 collision); the window is not loaded", collided);
+		log_error("load", "response_id %s is shared by two different identities in one "
+				  "window: %s and %s (same second and same 31-bit hash); the window is "
+				  "not loaded", PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
+				  PQgetvalue(res, 0, 2));
+		PQclear(res);
 		return false;
 	}
+	PQclear(res);
 	return true;
 }
 
+/* window_collision_report: log the identity collision the upsert met (one
+ * example). Always false, for the caller to return. */
+static bool
+window_collision_report(Loader *l, uint64_t count)
+{
+	PGresult   *res;
+
+	res = pg_query(l->conn, "finding the colliding identity", merge_collision_table_sql,
+				   0, NULL);
+	if (res == NULL)
+		return false;
+	if (PQntuples(res) > 0)
+		log_error("load", "%" PRIu64 " staged response_id(s) already belong to a different "
+				  "identity in survey_response, e.g. response_id %s: %s (staged) and %s (in "
+				  "survey_response) (same second and same 31-bit hash); the window is not loaded",
+				  count, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
+	else
+		log_error("load", "%" PRIu64 " staged response_id(s) already belong to a different "
+				  "identity in survey_response; the window is not loaded", count);
+	PQclear(res);
+	return false;
+}
+
 /*
- * window_merge: the LOAD_MERGE step (see merge_upsert_sql). Fills
- * inserted, updated, duplicates. False on failure (logged).
+ * window_merge: merge the stage (see merge_upsert_sql). c->records is the
+ * window's record count, staged of them in the stage (all in LOAD_MERGE),
+ * the rest fast-loaded (new rows). Fills inserted, updated, duplicates:
+ * a staged record whose row this transaction had inserted is a repeat
+ * within the answer, so a duplicate, not an update. False on failure
+ * (logged).
  */
 static bool
-window_merge(Loader *l, LoadCounts *c)
+window_merge(Loader *l, LoadCounts *c, uint64_t staged)
 {
 	uint64_t	winners = 0;
+	uint64_t	fresh;
+	uint64_t	updated;
+	uint64_t	repeats;
+	bool		stage_dups;
 	PGresult   *res;
 
 	/* no ANALYZE of the stage: the planner sizes temp tables from their
@@ -401,21 +574,22 @@ window_merge(Loader *l, LoadCounts *c)
 	 * better plan */
 	if (!window_merge_check(l, c, &winners))
 		return false;
-	res = pg_query(l->conn, "merging survey responses", merge_upsert_sql, 0, NULL);
+	stage_dups = c->duplicates > 0;
+	res = pg_query(l->conn, "merging survey responses",
+				   stage_dups ? merge_upsert_sql : merge_upsert_diff_sql, 0, NULL);
 	if (res == NULL)
 		return false;
-	c->inserted = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
-	c->updated = strtoull(PQgetvalue(res, 0, 1), NULL, 10);
+	fresh = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+	updated = strtoull(PQgetvalue(res, 0, 1), NULL, 10);
+	repeats = strtoull(PQgetvalue(res, 0, 2), NULL, 10);
 	PQclear(res);
-	if (c->inserted + c->updated != winners)
-	{
-		log_error("load", "%" PRIu64 " staged response_id(s) already belong to a different "
-				  "identity in survey_response (md5 collision); the window is not loaded",
-				  winners - c->inserted - c->updated);
-		return false;
-	}
+	if (fresh + updated + repeats != winners)
+		return window_collision_report(l, winners - fresh - updated - repeats);
+	c->inserted = c->records - staged + fresh;
+	c->updated = updated;
+	c->duplicates += repeats;
 	return pg_command(l->conn, "merging survey answers",
-					  c->duplicates > 0 ? merge_answers_dup_sql : merge_answers_sql,
+					  stage_dups ? merge_answers_dup_sql : merge_answers_diff_sql,
 					  0, NULL);
 }
 
@@ -463,6 +637,7 @@ loader_window_commit(Loader *l, int64_t new_watermark, const LoadCounts *extra,
 					 LoadCounts *out)
 {
 	LoadCounts	c = {0};
+	uint64_t	staged;
 
 	if (!window_usable(l, "committing"))
 		goto fail;
@@ -479,9 +654,13 @@ loader_window_commit(Loader *l, int64_t new_watermark, const LoadCounts *extra,
 		goto fail;
 	c.records = l->target[TARGET_RESPONSE].rows;
 	c.rejects = l->target[TARGET_REJECT].rows;
-	if (l->mode == LOAD_FAST)
+	staged = l->mode == LOAD_FAST ? l->target[TARGET_DUP_RESPONSE].rows : c.records;
+	if (l->ids.failed)
+		log_warn("load", "out of memory for the window's set of identities: "
+				 "its later records were staged and merged (slower, same result)");
+	if (staged == 0)
 		c.inserted = c.records;
-	else if (c.records > 0 && !window_merge(l, &c))
+	else if (!window_merge(l, &c, staged))
 		goto fail;
 	if (c.rejects > 0 && !window_store_rejects(l))
 		goto fail;
@@ -490,6 +669,8 @@ loader_window_commit(Loader *l, int64_t new_watermark, const LoadCounts *extra,
 		c.api_calls = extra->api_calls;
 		c.bytes = extra->bytes;
 	}
+	if (!dimensions_update(l, c.inserted + c.updated))
+		goto fail;
 	if (!state_window_bookkeeping(l, new_watermark, &c))
 		goto fail;
 	if (!window_commit_tx(l))
@@ -512,4 +693,46 @@ loader_window_abort(Loader *l, const char *reason)
 	if (l == NULL || !l->in_window)
 		return;
 	window_rollback(l, reason != NULL ? reason : "aborted");
+}
+
+/*
+ * loader_window_keep_rejects: store the rejects of the window just rolled
+ * back (kept in the spool, see reject_spool_add) in a transaction of their
+ * own: a window failed by api.max_rejects loads none of its records, but
+ * its rejects stay in etl_reject, as the contract says. Logs on failure.
+ */
+bool
+loader_window_keep_rejects(Loader *l)
+{
+	static const char what[] = "COPY of rejected records";
+	char		chunk[65536];
+	size_t		n;
+	bool		ok = false;
+
+	if (l->in_window || l->reject_spool == NULL || l->spooled_rejects == 0)
+		return !l->in_window;
+	if (!pg_command(l->conn, "beginning the reject transaction", "BEGIN", 0, NULL))
+		return false;
+	if (!pg_copy_start(l->conn, what,
+					   "COPY wvetl_stage_reject (seq, reason, raw_record) FROM STDIN"))
+		goto done;
+	rewind(l->reject_spool);
+	while ((n = fread(chunk, 1, sizeof(chunk), l->reject_spool)) > 0)
+	{
+		if (!pg_copy_send(l->conn, what, chunk, n))
+			break;
+	}
+	if (ferror(l->reject_spool) || n > 0)
+	{
+		(void) pg_copy_finish(l->conn, what, "cannot read the spooled rejects", false);
+		goto done;
+	}
+	if (pg_copy_finish(l->conn, what, NULL, false) != PG_COPY_OK)
+		goto done;
+	ok = window_store_rejects(l) && window_commit_tx(l);
+done:
+	if (!ok)
+		(void) pg_command(l->conn, "rolling back the rejects", "ROLLBACK", 0, NULL);
+	reject_spool_reset(l);
+	return ok;
 }
