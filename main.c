@@ -32,18 +32,33 @@ typedef struct CliOptions
 	const char *to;
 	const char *output;
 	const char *file;			/* replay FILE */
+	const char *arg2;			/* questions set N: N */
+	const char *label;			/* questions set N: --label, --min, --max */
+	const char *scale_min;
+	const char *scale_max;
 	bool		reload;
 	bool		help;
 } CliOptions;
 
 typedef int (*CommandFn) (const CliOptions *cli, EtlConfig *cfg);
 
+/* The command options a command takes (anything else is a usage error). */
+#define TAKES_RANGE		0x01	/* --from T --to T, both required */
+#define TAKES_RELOAD	0x02	/* --reload */
+#define TAKES_OUTPUT	0x04	/* -o FILE */
+#define TAKES_FILE		0x08	/* a FILE argument */
+#define ENDS_SUMMARY	0x10	/* a run: ends with a summary line */
+#define TAKES_QUESTION	0x20	/* questions: [set N --label L --min A --max B] */
+
 typedef struct Command
 {
 	const char *name;
 	CommandFn	fn;
 	const char *usage;
-	const char *help;
+	const char *summary;		/* one line, for wvetl --help */
+	const char *help;			/* a paragraph, for COMMAND --help */
+	unsigned	flags;			/* TAKES_*, ENDS_SUMMARY */
+	const char *keys;			/* the configuration keys it reads, for COMMAND --help */
 } Command;
 
 static int	cmd_migrate(const CliOptions *cli, EtlConfig *cfg);
@@ -53,33 +68,83 @@ static int	cmd_replay(const CliOptions *cli, EtlConfig *cfg);
 static int	cmd_extract(const CliOptions *cli, EtlConfig *cfg);
 static int	cmd_status(const CliOptions *cli, EtlConfig *cfg);
 static int	cmd_config(const CliOptions *cli, EtlConfig *cfg);
+static int	cmd_questions(const CliOptions *cli, EtlConfig *cfg);
+
+#define API_KEYS "api.server api.base_url api.token api.timezone api.report api.window " \
+	"api.max_records api.timeout api.retries api.min_interval api.backoff " \
+	"api.maintenance_wait api.ca_file"
+#define DB_KEYS "database.conninfo database.schema sync.operation"
 
 static const Command commands[] = {
 	{"migrate", cmd_migrate, "migrate",
-	"create or upgrade the warehouse schema (versioned, recorded, idempotent)"},
+		"create or upgrade the warehouse schema",
+		"Create or upgrade the warehouse schema (versioned, recorded, idempotent).\n"
+		"sync, backfill and replay run it by themselves when the schema is missing or old.",
+	0, DB_KEYS},
 	{"sync", cmd_sync, "sync",
-	"load from the saved watermark (first time: sync.start) up to now - sync.lag,\n"
-	"re-reading sync.lookback before the watermark; meant for cron"},
+		"load what is new since the last sync (for cron or a systemd timer)",
+		"Load from the saved watermark (the first time: sync.start) up to now - sync.lag,\n"
+		"re-reading sync.lookback before the watermark, and move the watermark.\n"
+		"Meant for cron or a systemd timer: exit 75 means another run holds the lock.",
+	ENDS_SUMMARY, API_KEYS " api.max_rejects " DB_KEYS " sync.start sync.lag sync.lookback archive.dir"},
 	{"backfill", cmd_backfill, "backfill --from T --to T [--reload]",
-	"load [from, to) window by window; windows loaded before are skipped\n"
-	"(resumable) unless --reload; never moves the sync watermark"},
-	{"replay", cmd_replay, "replay FILE --from T --to T",
-	"load a saved raw answer body (plain or .gz) as the window [from, to), no API call"},
+		"load a range of history, window by window (resumable)",
+		"Load [from, to) window by window. Windows loaded before are skipped, so a\n"
+		"re-run after a failure resumes where it stopped; --reload loads them again.\n"
+		"Never moves the sync watermark. On a terminal, a progress line shows windows\n"
+		"done of total, records, records/s and the time left.",
+	TAKES_RANGE | TAKES_RELOAD | ENDS_SUMMARY,
+	API_KEYS " api.max_rejects " DB_KEYS " archive.dir"},
+	{"replay", cmd_replay, "replay FILE --from T --to T [--reload]",
+		"load a saved raw answer body as one window, with no API call",
+		"Load a saved raw answer body (plain or .gz, as archive.dir keeps them) as the\n"
+		"window [from, to), with no API call.",
+	TAKES_FILE | TAKES_RANGE | TAKES_RELOAD | ENDS_SUMMARY,
+	"api.timezone api.max_records api.max_rejects " DB_KEYS},
 	{"extract", cmd_extract, "extract --from T --to T [-o FILE]",
-	"fetch the range and write its records as JSON lines (one API record per\n"
-	"line) to FILE or stdout; needs no database"},
+		"write a range's records as JSON lines; needs no database",
+		"Fetch [from, to) and write its records as JSON lines (one API record per line,\n"
+		"as the API sent it) to FILE or standard output. Needs no database.",
+	TAKES_RANGE | TAKES_OUTPUT | ENDS_SUMMARY, API_KEYS},
 	{"status", cmd_status, "status",
-	"per operation: watermark, recent runs, rows, rejects and gaps between loaded windows"},
+		"watermark, recent runs, rows, rejects and gaps, per operation",
+		"Print, per operation: the watermark, recent runs, rows, rejects, and any gaps\n"
+		"between loaded windows.",
+	0, DB_KEYS},
+	{"questions", cmd_questions, "questions [set N --label L --min A --max B]",
+		"list the survey's question numbers; set a question's label and scale",
+		"Without arguments: list the question numbers answered (for sync.operation), with\n"
+		"answer counts, the range of numeric answers, and the label and scale when set.\n"
+		"With set N: store question N's label and scale in survey_question, which the BI\n"
+		"views read; an option left out keeps its value, an empty value clears it. An\n"
+		"answer >= the scale's max is a top answer.",
+	TAKES_QUESTION, DB_KEYS},
 	{"config", cmd_config, "config",
-	"print the effective configuration (token masked) and where each value came from"},
+		"print the effective configuration and where each value came from",
+		"Print every configuration key with its effective value (the token and any\n"
+		"password masked) and where it came from: default, FILE:LINE, environment or\n"
+		"--set; then the PG* variables libpq will read.",
+	0, NULL},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
+/*
+ * on_signal: the first SIGINT or SIGTERM asks every loop to stop (the
+ * window in flight is rolled back, the run recorded as interrupted, exit
+ * 130). A second one, when the first is not obeyed fast enough for the
+ * user's taste, takes the default action: the process dies at once, and
+ * PostgreSQL rolls back whatever its connection had not committed.
+ */
 static void
 on_signal(int sig)
 {
-	(void) sig;
+	if (pipeline_stop_requested)
+	{
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
 	pipeline_stop_requested = 1;
 }
 
@@ -91,32 +156,90 @@ usage(FILE *out)
 			"Usage: wvetl [-c FILE] [--set SECTION.KEY=VALUE]... [-q|-v|-vv] COMMAND [ARGS]\n\n"
 			"Commands:\n", WVETL_VERSION);
 	for (size_t i = 0; i < N_COMMANDS; i++)
-		fprintf(out, "  %-36s %.*s\n", commands[i].usage,
-				(int) strcspn(commands[i].help, "\n"), commands[i].help);
+		fprintf(out, "  %-40s %s\n", commands[i].usage, commands[i].summary);
 	fprintf(out,
 			"\nOptions:\n"
-			"  -c, --config FILE      config file (default: $WVETL_CONFIG, else ./wvetl.ini)\n"
+			"  -c, --config FILE      the configuration file (default: $WVETL_CONFIG, else\n"
+			"                         ./wvetl.ini when it exists)\n"
 			"  --set SECTION.KEY=V    override one key (repeatable); wins over file and env\n"
-			"  -q, --quiet            only warnings and errors\n"
+			"  -q, --quiet            only warnings and errors, no progress line\n"
 			"  -v, --verbose          debug messages (-vv: trace)\n"
-			"  -h, --help             this help; COMMAND --help for a command's\n"
+			"  -h, --help             this help; wvetl COMMAND --help for a command's\n"
 			"  -V, --version          the version\n\n"
 			"Times T: YYYY-MM-DD, 'YYYY-MM-DD HH:MM:SS' or YYYYmmddHHiiss, in api.timezone.\n"
-			"Exit status: 0 done; 1 failed (committed windows stay); 2 usage or configuration\n"
-			"error; 75 try later (lock held, or the token's daily limit); 130 interrupted.\n\n"
+			"Durations: a number with s, m, h or d (a bare number is seconds).\n"
+			"Precedence: built-in default < file < environment (WOLKVOX_TOKEN; PG* through\n"
+			"libpq) < --set.\n\n"
+			"Exit status: 0 done; 1 failed (what was committed stays; a re-run continues);\n"
+			"2 usage or configuration error; 75 try later (another run holds the lock, or the\n"
+			"token's daily limit is reached); 130 interrupted (SIGINT or SIGTERM).\n\n"
 			"Configuration keys (default, meaning):\n");
-	config_print_help(out);
+	config_print_help(out, NULL);
 }
 
+/* command_usage: COMMAND --help: usage, what it does, its options with
+ * their defaults, and the configuration keys it reads with theirs. */
 static void
 command_usage(const Command *c, FILE *out)
 {
-	fprintf(out, "Usage: wvetl [-c FILE] [--set SECTION.KEY=VALUE]... %s\n\n%s\n", c->usage, c->help);
-	fprintf(out, "\nOptions:\n"
-			"  --from T, --to T       the range [from, to), local time in api.timezone\n"
-			"  --reload               backfill: load windows loaded before again (merge)\n"
-			"  -o, --output FILE      extract: write JSON lines here instead of stdout\n"
-			"  -c FILE, --set K=V, -q, -v as for wvetl itself (see wvetl --help)\n");
+	fprintf(out, "Usage: wvetl [-c FILE] [--set SECTION.KEY=VALUE]... [-q|-v|-vv] %s\n\n%s\n",
+			c->usage, c->help);
+	fprintf(out, "\nOptions:\n");
+	if (c->flags & TAKES_FILE)
+		fprintf(out, "  FILE                   the saved answer body, plain or gzipped (required)\n");
+	if (c->flags & TAKES_RANGE)
+		fprintf(out,
+				"  --from T               the first second of the range (required)\n"
+				"  --to T                 the end of the range, not included (required)\n"
+				"                         T: YYYY-MM-DD, 'YYYY-MM-DD HH:MM:SS' or YYYYmmddHHiiss,\n"
+				"                         in api.timezone\n");
+	if (c->flags & TAKES_RELOAD)
+		fprintf(out,
+				"  --reload               load windows loaded before again, merging on identity\n"
+				"                         (default: skip windows already loaded)\n");
+	if (c->flags & TAKES_OUTPUT)
+		fprintf(out, "  -o, --output FILE      where the JSON lines go (default: standard output)\n");
+	if (c->flags & TAKES_QUESTION)
+		fprintf(out,
+				"  set N                  set question N's label and scale (default: list)\n"
+				"  --label TEXT           the label the views show instead of qNN\n"
+				"  --min A, --max B       the question's scale (numbers)\n");
+	fprintf(out,
+			"  -c, --config FILE      the configuration file (default: $WVETL_CONFIG, else\n"
+			"                         ./wvetl.ini when it exists)\n"
+			"  --set SECTION.KEY=V    override one configuration key (repeatable)\n"
+			"  -q, -v, -vv            quiet (warnings and errors only), debug, trace\n"
+			"                         (default: log.level, info)\n");
+	if (c->keys != NULL)
+	{
+		const char *k = c->keys;
+
+		fprintf(out, "\nConfiguration keys it reads (default, meaning):\n");
+		while (*k != '\0')
+		{
+			size_t		n = strcspn(k, " ");
+			char		name[64];
+
+			snprintf(name, sizeof(name), "%.*s", (int) n, k);
+			config_print_help(out, name);
+			k += n;
+			while (*k == ' ')
+				k++;
+		}
+		fprintf(out, "  log.level, log.format  and the keys above: see wvetl --help\n");
+	}
+	if (c->flags & ENDS_SUMMARY)
+		fprintf(out, "\nEnds with one summary line on stderr (key=value, or JSON with log.format = json).\n");
+}
+
+/* long_option_name: "--from" for a getopt value, for messages. */
+static const char *
+long_option_name(const struct option *longopts, int val)
+{
+	for (const struct option *o = longopts; o->name != NULL; o++)
+		if (o->val == val)
+			return o->name;
+	return NULL;
 }
 
 /*
@@ -138,14 +261,18 @@ parse_args(int argc, char **argv, CliOptions *cli)
 		{"to", required_argument, NULL, 't'},
 		{"output", required_argument, NULL, 'o'},
 		{"reload", no_argument, NULL, 'r'},
+		{"label", required_argument, NULL, 'L'},
+		{"min", required_argument, NULL, 'm'},
+		{"max", required_argument, NULL, 'M'},
 		{NULL, 0, NULL, 0}
 	};
 	int			c;
 
 	opterr = 0;
 	optind = 1;
-	/* "-" keeps order: non-options come back as argument 1. */
-	while ((c = getopt_long(argc, argv, "-c:qvhVo:", longopts, NULL)) != -1)
+	/* "-" keeps order: non-options come back as argument 1; ":" tells a
+	 * missing value (':') from an unknown option ('?'). */
+	while ((c = getopt_long(argc, argv, "-:c:qvhVo:", longopts, NULL)) != -1)
 	{
 		switch (c)
 		{
@@ -154,6 +281,8 @@ parse_args(int argc, char **argv, CliOptions *cli)
 					cli->command = optarg;
 				else if (cli->file == NULL)
 					cli->file = optarg;
+				else if (cli->arg2 == NULL)
+					cli->arg2 = optarg;
 				else
 				{
 					fprintf(stderr, "wvetl: unexpected argument \"%s\"\n", optarg);
@@ -166,7 +295,7 @@ parse_args(int argc, char **argv, CliOptions *cli)
 			case 's':
 				if (cli->nsets >= MAX_SETS)
 				{
-					fprintf(stderr, "wvetl: too many --set options\n");
+					fprintf(stderr, "wvetl: too many --set options (at most %d)\n", MAX_SETS);
 					return false;
 				}
 				cli->sets[cli->nsets++] = optarg;
@@ -195,13 +324,69 @@ parse_args(int argc, char **argv, CliOptions *cli)
 			case 'r':
 				cli->reload = true;
 				break;
+			case 'L':
+				cli->label = optarg;
+				break;
+			case 'm':
+				cli->scale_min = optarg;
+				break;
+			case 'M':
+				cli->scale_max = optarg;
+				break;
+			case ':':
+				{
+					const char *name = long_option_name(longopts, optopt);
+
+					if (name != NULL && optopt != 'c' && optopt != 'o')
+						fprintf(stderr, "wvetl: option --%s needs a value\n", name);
+					else
+						fprintf(stderr, "wvetl: option -%c (--%s) needs a value\n", optopt,
+								name ? name : "?");
+					return false;
+				}
 			default:
 				if (optopt != 0)
-					fprintf(stderr, "wvetl: option -%c: unknown or missing its value\n", optopt);
+					fprintf(stderr, "wvetl: unknown option -%c\n", optopt);
 				else
 					fprintf(stderr, "wvetl: unknown option \"%s\"\n", argv[optind - 1]);
 				return false;
 		}
+	}
+	return true;
+}
+
+/*
+ * check_command_args: the options given suit the command (sync takes no
+ * --from, only extract takes -o, ...). False with a message.
+ */
+static bool
+check_command_args(const Command *cmd, const CliOptions *cli)
+{
+	const char *bad = NULL;
+
+	if ((cli->from != NULL || cli->to != NULL) && !(cmd->flags & TAKES_RANGE))
+		bad = cli->from != NULL ? "--from" : "--to";
+	else if (cli->reload && !(cmd->flags & TAKES_RELOAD))
+		bad = "--reload";
+	else if (cli->output != NULL && !(cmd->flags & TAKES_OUTPUT))
+		bad = "-o/--output";
+	else if ((cli->label || cli->scale_min || cli->scale_max) && !(cmd->flags & TAKES_QUESTION))
+		bad = "--label/--min/--max";
+	if (bad != NULL)
+	{
+		fprintf(stderr, "wvetl: %s takes no %s option (see wvetl %s --help)\n",
+				cmd->name, bad, cmd->name);
+		return false;
+	}
+	if (cli->file != NULL && !(cmd->flags & (TAKES_FILE | TAKES_QUESTION)))
+	{
+		fprintf(stderr, "wvetl: %s: unexpected argument \"%s\"\n", cmd->name, cli->file);
+		return false;
+	}
+	if (cli->arg2 != NULL && !(cmd->flags & TAKES_QUESTION))
+	{
+		fprintf(stderr, "wvetl: %s: unexpected argument \"%s\"\n", cmd->name, cli->arg2);
+		return false;
 	}
 	return true;
 }
@@ -337,32 +522,57 @@ status_name(PipeStatus st)
 	return names[st];
 }
 
+/* Set once a summary line has been written: main writes one for a run that
+ * ended before its command could (a configuration or usage error, a lock
+ * held elsewhere, a database that cannot be reached). */
+static bool summary_written = false;
+
 /*
- * print_summary: the run's last line, for monitoring: key=value (or a JSON
- * object with log.format = json) on stderr.
+ * print_summary_line: the run's last line, for monitoring: key=value (or a
+ * JSON object with log.format = json) on stderr. The keys and their order
+ * are an interface (README "Commands"): add, never rename. s may be NULL
+ * (every count 0).
  */
 static void
-print_summary(const EtlConfig *cfg, const char *command, const Pipeline *p,
-			  PipeStatus st, int64_t run_id, double seconds)
+print_summary_line(const EtlConfig *cfg, const char *command, const PipeStats *s,
+				   const char *status, int64_t run_id, double seconds)
 {
-	const LoadCounts *c = &p->stats.counts;
-	bool		json = strcmp(cfg->log_format, "json") == 0;
+	static const PipeStats none;
+	const LoadCounts *c;
+	bool		json = cfg->log_format != NULL && strcmp(cfg->log_format, "json") == 0;
+	char		operation[256];
 
+	log_quote(cfg->operation != NULL ? cfg->operation : "-", json, operation,
+			  sizeof(operation));
+	if (s == NULL)
+		s = &none;
+	c = &s->counts;
+	log_progress_end();
 	fprintf(stderr, json
-			? "{\"summary\":true,\"command\":\"%s\",\"operation\":\"%s\",\"run\":%lld,"
+			? "{\"summary\":true,\"command\":\"%s\",\"operation\":%s,\"run\":%lld,"
 			"\"status\":\"%s\",\"windows\":%llu,\"skipped\":%llu,\"records\":%llu,"
 			"\"inserted\":%llu,\"updated\":%llu,\"duplicates\":%llu,\"rejects\":%llu,"
 			"\"api_calls\":%llu,\"bytes\":%llu,\"seconds\":%.3f}\n"
 			: "summary command=%s operation=%s run=%lld status=%s windows=%llu skipped=%llu "
 			"records=%llu inserted=%llu updated=%llu duplicates=%llu rejects=%llu "
 			"api_calls=%llu bytes=%llu seconds=%.3f\n",
-			command, cfg->operation, (long long) run_id, status_name(st),
-			(unsigned long long) p->stats.windows_done,
-			(unsigned long long) p->stats.windows_skipped,
+			command, operation, (long long) run_id, status,
+			(unsigned long long) s->windows_done,
+			(unsigned long long) s->windows_skipped,
 			(unsigned long long) c->records, (unsigned long long) c->inserted,
 			(unsigned long long) c->updated, (unsigned long long) c->duplicates,
 			(unsigned long long) c->rejects, (unsigned long long) c->api_calls,
 			(unsigned long long) c->bytes, seconds);
+	fflush(stderr);
+	summary_written = true;
+}
+
+/* print_summary: the summary line of a run that went through the pipeline. */
+static void
+print_summary(const EtlConfig *cfg, const char *command, const Pipeline *p,
+			  PipeStatus st, int64_t run_id, double seconds)
+{
+	print_summary_line(cfg, command, &p->stats, status_name(st), run_id, seconds);
 }
 
 static double
@@ -400,10 +610,20 @@ run_load(const char *command, EtlConfig *cfg, int64_t from, int64_t to,
 		case LOCK_OK:
 			break;
 		case LOCK_BUSY:
-			log_error("load", "operation \"%s\" is being loaded by %s; try again later",
-					  cfg->operation, holder);
-			rc = EXIT_TRYLATER;
-			goto cleanup;
+			{
+				char		msg[512];
+
+				/* recorded (status locked) without marking the holder's
+				 * run abandoned; sync's range is not known yet */
+				snprintf(msg, sizeof(msg), "operation \"%s\" is being loaded by %s; try again later",
+						 cfg->operation, holder);
+				log_error("load", "%s", msg);
+				if (loader_run_refused(l, command, from, to, "locked", msg))
+					print_summary_line(cfg, command, NULL, "locked", loader_run_id(l),
+									   now_seconds() - t0);
+				rc = EXIT_TRYLATER;
+				goto cleanup;
+			}
 		case LOCK_ERROR:
 			goto cleanup;
 	}
@@ -419,9 +639,15 @@ run_load(const char *command, EtlConfig *cfg, int64_t from, int64_t to,
 			from = wm - (int64_t) cfg->lookback_s;
 		else if (cfg->start == NULL || !wvtime_parse_wall(cfg->start, strlen(cfg->start), &w))
 		{
-			log_error("config", "sync.start is %s and no watermark exists yet: set sync.start to "
-					  "where the first sync begins (YYYY-MM-DD)",
-					  cfg->start ? "not a valid time" : "not set");
+			char		msg[256];
+
+			snprintf(msg, sizeof(msg), "sync.start is %s and no watermark exists yet: set "
+					 "sync.start to where the first sync begins (YYYY-MM-DD)",
+					 cfg->start ? "not a valid time" : "not set");
+			log_error("config", "%s", msg);
+			if (loader_run_refused(l, command, 0, 0, "config_error", msg))
+				print_summary_line(cfg, command, NULL, "config_error", loader_run_id(l),
+								   now_seconds() - t0);
 			rc = EXIT_USAGE;
 			goto cleanup;
 		}
@@ -430,7 +656,12 @@ run_load(const char *command, EtlConfig *cfg, int64_t from, int64_t to,
 		to = wvtime_now() - (int64_t) cfg->lag_s;
 		if (from >= to)
 		{
+			/* a run all the same: etl_run records every run */
 			log_info("pipeline", "nothing to sync yet: the watermark is within sync.lag of now");
+			if (!loader_run_begin(l, command, 0, 0) ||
+				!loader_run_end(l, "ok", NULL, NULL))
+				goto cleanup;
+			print_summary(cfg, command, &p, PIPE_OK, loader_run_id(l), now_seconds() - t0);
 			rc = EXIT_OK;
 			goto cleanup;
 		}
@@ -584,6 +815,66 @@ cmd_status(const CliOptions *cli, EtlConfig *cfg)
 	return ok ? EXIT_OK : EXIT_FAILED;
 }
 
+/* scale_arg_ok: a --min/--max value is a number, or "" (clear). */
+static bool
+scale_arg_ok(const char *opt, const char *s)
+{
+	char	   *end = NULL;
+
+	if (s == NULL || *s == '\0')
+		return true;
+	(void) strtod(s, &end);
+	if (end != s && *end == '\0')
+		return true;
+	fprintf(stderr, "wvetl: questions: %s \"%s\" is not a number\n", opt, s);
+	return false;
+}
+
+/*
+ * cmd_questions: without arguments, list the question numbers answered;
+ * with "set N", store question N's label and scale (survey_question).
+ */
+static int
+cmd_questions(const CliOptions *cli, EtlConfig *cfg)
+{
+	Loader	   *l;
+	long		n = 0;
+	char	   *end = NULL;
+	bool		ok;
+
+	if (cli->file != NULL)
+	{
+		if (strcmp(cli->file, "set") != 0 || cli->arg2 == NULL)
+		{
+			fprintf(stderr, "wvetl: questions: expected \"set N\" (see wvetl questions --help)\n");
+			return EXIT_USAGE;
+		}
+		errno = 0;
+		n = strtol(cli->arg2, &end, 10);
+		if (errno != 0 || end == cli->arg2 || *end != '\0' || n < 1 || n != (int) n)
+		{
+			fprintf(stderr, "wvetl: questions: set N: \"%s\" is not a question number (1, 2, ...)\n",
+					cli->arg2);
+			return EXIT_USAGE;
+		}
+		if (!scale_arg_ok("--min", cli->scale_min) || !scale_arg_ok("--max", cli->scale_max))
+			return EXIT_USAGE;
+	}
+	else if (cli->label != NULL || cli->scale_min != NULL || cli->scale_max != NULL)
+	{
+		fprintf(stderr, "wvetl: questions: --label, --min and --max go with \"set N\"\n");
+		return EXIT_USAGE;
+	}
+	if ((l = open_warehouse(cfg, true)) == NULL)
+		return EXIT_FAILED;
+	if (cli->file != NULL)
+		ok = loader_questions_set(l, (int) n, cli->label, cli->scale_min, cli->scale_max, stdout);
+	else
+		ok = loader_questions_list(l, stdout);
+	loader_free(l);
+	return ok ? EXIT_OK : EXIT_FAILED;
+}
+
 static int
 cmd_config(const CliOptions *cli, EtlConfig *cfg)
 {
@@ -593,14 +884,15 @@ cmd_config(const CliOptions *cli, EtlConfig *cfg)
 
 /*
  * load_config: defaults < file < environment < --set; then cross checks.
- * Returns false (exit 2) with the error printed.
+ * Returns false with the reason in errbuf (the caller logs it; exit 2);
+ * cfg is then partly filled and still to be freed.
  */
 static bool
-load_config(const CliOptions *cli, EtlConfig *cfg)
+load_config(const CliOptions *cli, EtlConfig *cfg, char *errbuf)
 {
-	char		errbuf[ETL_ERRLEN];
 	const char *path = cli->config_path;
 	bool		missing_ok = false;
+	char		why[ETL_ERRLEN];
 
 	config_init(cfg);
 	if (path == NULL)
@@ -612,31 +904,33 @@ load_config(const CliOptions *cli, EtlConfig *cfg)
 	}
 	if (!config_load_file(cfg, path, missing_ok, errbuf) ||
 		!config_apply_env(cfg, errbuf))
-		goto fail;
+		return false;
 	for (int i = 0; i < cli->nsets; i++)
 		if (!config_set(cfg, cli->sets[i], errbuf))
-			goto fail;
+			return false;
 	if (!config_finish(cfg, errbuf))
-		goto fail;
-	if (!wvtime_set_zone(cfg->timezone, errbuf))
+		return false;
+	if (!wvtime_set_zone(cfg->timezone, why))
 	{
-		fprintf(stderr, "wvetl: configuration error: api.timezone: %s\n", errbuf);
+		etl_seterr(errbuf, "api.timezone: %s", why);
 		return false;
 	}
 	return true;
-fail:
-	log_add_secret(cfg->token);
-	log_scrub(errbuf, sizeof(errbuf));
-	fprintf(stderr, "wvetl: configuration error: %s\n", errbuf);
-	return false;
 }
 
+/*
+ * setup_logging: level from log.level, overridden by -q/-v/-vv; format from
+ * log.format; the token and any database password registered as secrets.
+ * Works on a partly loaded configuration too (to report its error).
+ */
 static void
 setup_logging(const CliOptions *cli, const EtlConfig *cfg)
 {
 	LogLevel	level = LOG_INFO;
+	char	   *password = config_conninfo_password(cfg->conninfo);
 
-	(void) log_parse_level(cfg->log_level, &level);
+	if (cfg->log_level != NULL)
+		(void) log_parse_level(cfg->log_level, &level);
 	if (cli->verbosity < 0)
 		level = LOG_WARN;
 	else if (cli->verbosity == 1)
@@ -644,9 +938,39 @@ setup_logging(const CliOptions *cli, const EtlConfig *cfg)
 	else if (cli->verbosity >= 2)
 		level = LOG_TRACE;
 	log_set_level(level);
-	if (strcmp(cfg->log_format, "json") == 0)
+	if (cfg->log_format != NULL && strcmp(cfg->log_format, "json") == 0)
 		log_set_format(LOG_FORMAT_JSON);
 	log_add_secret(cfg->token);
+	log_add_secret(password);
+	log_add_secret(getenv("PGPASSWORD"));
+	free(password);
+}
+
+/*
+ * summary_status: the summary's status word for a run that ended before
+ * writing its own summary; the words of a run that got through the
+ * pipeline are status_name()'s. Exit 2 is config_error when the reason was
+ * logged by the config stage, else usage_error (usage errors are printed
+ * before logging starts, not logged).
+ */
+static const char *
+summary_status(int rc)
+{
+	const char *stage = log_last_error_stage();
+
+	switch (rc)
+	{
+		case EXIT_OK:
+			return "ok";
+		case EXIT_USAGE:
+			return stage != NULL && strcmp(stage, "config") == 0 ? "config_error" : "usage_error";
+		case EXIT_TRYLATER:
+			return "try_later";
+		case EXIT_INTERRUPTED:
+			return "interrupted";
+		default:
+			return "failed";
+	}
 }
 
 int
@@ -656,6 +980,8 @@ main(int argc, char **argv)
 	EtlConfig	cfg;
 	const Command *cmd = NULL;
 	struct sigaction sa;
+	char		errbuf[ETL_ERRLEN];
+	double		t0 = now_seconds();
 	int			rc;
 
 	if (!parse_args(argc, argv, &cli))
@@ -681,11 +1007,6 @@ main(int argc, char **argv)
 		command_usage(cmd, stdout);
 		return EXIT_OK;
 	}
-	if (cli.file != NULL && strcmp(cmd->name, "replay") != 0)
-	{
-		fprintf(stderr, "wvetl: %s: unexpected argument \"%s\"\n", cmd->name, cli.file);
-		return EXIT_USAGE;
-	}
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -694,24 +1015,37 @@ main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (!load_config(&cli, &cfg))
+	/* From here on every run of a command that ENDS_SUMMARY ends with a
+	 * summary line, whatever stops it. */
+	if (!load_config(&cli, &cfg, errbuf))
 	{
-		config_free(&cfg);
-		return EXIT_USAGE;
+		setup_logging(&cli, &cfg);
+		log_error("config", "%s", errbuf);
+		rc = EXIT_USAGE;
+		goto done;
 	}
 	setup_logging(&cli, &cfg);
 	if (cfg.insecure_file)
 		log_warn("config", "%s holds api.token and is readable by group or others; "
-				 "chmod 600 it", cfg.path);
-
+				 "chmod 600 it (or use $WOLKVOX_TOKEN)", cfg.path);
+	if (!check_command_args(cmd, &cli))
+	{
+		rc = EXIT_USAGE;
+		goto done;
+	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 	{
 		log_error("extract", "cannot initialise libcurl");
-		config_free(&cfg);
-		return EXIT_FAILED;
+		rc = EXIT_FAILED;
+		goto done;
 	}
 	rc = cmd->fn(&cli, &cfg);
 	curl_global_cleanup();
+
+done:
+	if ((cmd->flags & ENDS_SUMMARY) && !summary_written)
+		print_summary_line(&cfg, cmd->name, NULL, summary_status(rc), 0,
+						   now_seconds() - t0);
 	config_free(&cfg);
 	return rc;
 }

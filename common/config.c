@@ -5,9 +5,11 @@
  *   from every source (built-in default, INI file, environment, --set).
  *
  *   The INI file is read with GLib's GKeyFile (no line-length limit, ';'
- *   inside a value kept). Before handing the text to GKeyFile we scan it
- *   once to know each key's line (for "file:line: message" errors) and to
- *   accept ';' comment lines, which GKeyFile does not.
+ *   inside a value kept, no escapes in get_value). Before handing the text
+ *   to GKeyFile we scan it once, in line order: to know each key's line (for
+ *   "file:line: message" errors), to refuse unknown sections and keys there
+ *   (with a "did you mean" from the table), and to accept ';' comment
+ *   lines, which GKeyFile does not.
  *
  *   Pure: fills an errbuf, never logs.
  */
@@ -18,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/config.h"
 #include "common/log.h"
@@ -95,6 +98,12 @@ static const ConfigKey config_keys[] = {
 static int	config_key_index(const char *section, const char *name);
 static bool config_assign(EtlConfig *cfg, int idx, const char *value, char *errbuf);
 static bool config_scan(const char *path, char *text, GHashTable *lines, char *errbuf);
+static bool config_section_known(const char *section);
+static void config_suggest(const char *section, const char *name, char *out, size_t size);
+static const char *config_where(const EtlConfig *cfg, const char *section,
+								const char *name, char *out, size_t size);
+static bool conninfo_password_span(const char *s, size_t *start, size_t *len);
+static void format_duration(double v, char *out, size_t size);
 
 /* config_key_index: the table index of section.name, or -1. */
 static int
@@ -107,6 +116,81 @@ config_key_index(const char *section, const char *name)
 			return (int) i;
 	}
 	return -1;
+}
+
+/* config_section_known: true when some key of the table is in section. */
+static bool
+config_section_known(const char *section)
+{
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (strcmp(config_keys[i].section, section) == 0)
+			return true;
+	return false;
+}
+
+/* Levenshtein distance of a and b, for "did you mean"; both are short. */
+static size_t
+edit_distance(const char *a, const char *b)
+{
+	size_t		la = strlen(a);
+	size_t		lb = strlen(b);
+	size_t		row[64];
+
+	if (la >= 63 || lb >= 63)
+		return 99;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++)
+	{
+		size_t		diag = row[0];
+
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++)
+		{
+			size_t		up = row[j];
+			size_t		best = diag + (a[i - 1] != b[j - 1]);
+
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			if (up + 1 < best)
+				best = up + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+/*
+ * config_suggest: for an unknown section.name, "; did you mean \"X\"?" when
+ * a key of the table is close (the same name in another section, or at most
+ * two edits away), else "". out gets at least 1 byte.
+ */
+static void
+config_suggest(const char *section, const char *name, char *out, size_t size)
+{
+	char		want[128];
+	size_t		best = 3;
+	int			found = -1;
+
+	out[0] = '\0';
+	snprintf(want, sizeof(want), "%s.%s", section, name);
+	for (size_t i = 0; i < N_KEYS; i++)
+	{
+		char		have[128];
+		size_t		d;
+
+		snprintf(have, sizeof(have), "%s.%s", config_keys[i].section, config_keys[i].name);
+		d = strcmp(config_keys[i].name, name) == 0 ? 1 : edit_distance(want, have);
+		if (d < best)
+		{
+			best = d;
+			found = (int) i;
+		}
+	}
+	if (found >= 0)
+		snprintf(out, size, "; did you mean \"%s.%s\"?", config_keys[found].section,
+				 config_keys[found].name);
 }
 
 static bool
@@ -258,18 +342,42 @@ config_scan(const char *path, char *text, GHashTable *lines, char *errbuf)
 				g_free(section);
 				return false;
 			}
+			for (char *t = close + 1; t < p + len; t++)
+			{
+				if (*t != ' ' && *t != '\t' && *t != '\r')
+				{
+					etl_seterr(errbuf, "%s:%d: text after the section header's ']'",
+							   path, lineno);
+					g_free(section);
+					return false;
+				}
+			}
 			g_free(section);
 			section = g_strndup(s + 1, (size_t) (close - s - 1));
+			g_strstrip(section);
+			if (!config_section_known(section))
+			{
+				etl_seterr(errbuf, "%s:%d: unknown section [%s] (known: [api], [database], "
+						   "[sync], [archive], [log])", path, lineno, section);
+				g_free(section);
+				return false;
+			}
 		}
 		else
 		{
 			char	   *eq = memchr(s, '=', len - (size_t) (s - p));
 			char	   *key;
 
-			if (eq == NULL || eq == s)
+			if (eq == NULL)
 			{
 				etl_seterr(errbuf, "%s:%d: expected \"key = value\", \"[section]\" or a comment",
 						   path, lineno);
+				g_free(section);
+				return false;
+			}
+			if (eq == s)
+			{
+				etl_seterr(errbuf, "%s:%d: a key name is missing before '='", path, lineno);
 				g_free(section);
 				return false;
 			}
@@ -280,6 +388,17 @@ config_scan(const char *path, char *text, GHashTable *lines, char *errbuf)
 			}
 			key = g_strndup(s, (size_t) (eq - s));
 			g_strstrip(key);
+			if (config_key_index(section, key) < 0)
+			{
+				char		hint[160];
+
+				config_suggest(section, key, hint, sizeof(hint));
+				etl_seterr(errbuf, "%s:%d: unknown key \"%s.%s\"%s (wvetl --help lists every key)",
+						   path, lineno, section, key, hint);
+				g_free(key);
+				g_free(section);
+				return false;
+			}
 			g_hash_table_replace(lines, g_strdup_printf("%s\n%s", section, key),
 								 GINT_TO_POINTER(lineno));
 			g_free(key);
@@ -319,6 +438,12 @@ config_load_file(EtlConfig *cfg, const char *path, bool missing_ok, char *errbuf
 		etl_seterr(errbuf, "%s: the file holds a NUL byte; not a text file", path);
 		goto cleanup;
 	}
+	/* A UTF-8 byte order mark (some Windows editors write one) is not text. */
+	if (textlen >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+	{
+		memmove(text, text + 3, textlen - 2);	/* with the NUL */
+		textlen -= 3;
+	}
 	lines = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	if (!config_scan(path, text, lines, errbuf))
 		goto cleanup;
@@ -345,8 +470,11 @@ config_load_file(EtlConfig *cfg, const char *path, bool missing_ok, char *errbuf
 			g_free(lk);
 			if (idx < 0)
 			{
-				etl_seterr(errbuf, "%s:%d: unknown key \"%s.%s\" (see config.example.ini)",
-						   path, line, *g, *k);
+				char		hint[160];
+
+				config_suggest(*g, *k, hint, sizeof(hint));
+				etl_seterr(errbuf, "%s:%d: unknown key \"%s.%s\"%s (wvetl --help lists every key)",
+						   path, line, *g, *k, hint);
 				g_strfreev(keys);
 				goto cleanup;
 			}
@@ -367,7 +495,10 @@ config_load_file(EtlConfig *cfg, const char *path, bool missing_ok, char *errbuf
 	}
 	free(cfg->path);
 	cfg->path = strdup(path);
-	cfg->insecure_file = cfg->token != NULL && (st.st_mode & 077) != 0 &&
+	/* The file holds the token when the token came from it (it may still be
+	 * overridden later by $WOLKVOX_TOKEN or --set: the file holds it all the
+	 * same). */
+	cfg->insecure_file = cfg->token != NULL && (st.st_mode & (S_IRGRP | S_IROTH)) != 0 &&
 		cfg->source[config_key_index("api", "token")] == CONF_FILE;
 	ok = true;
 
@@ -406,6 +537,7 @@ config_set(EtlConfig *cfg, const char *assignment, char *errbuf)
 	const char *eq = strchr(assignment, '=');
 	char		section[64];
 	char		name[64];
+	char		why[ETL_ERRLEN];
 	int			idx;
 
 	if (dot == NULL || eq == NULL || dot > eq ||
@@ -422,11 +554,18 @@ config_set(EtlConfig *cfg, const char *assignment, char *errbuf)
 	idx = config_key_index(section, name);
 	if (idx < 0)
 	{
-		etl_seterr(errbuf, "--set: unknown key \"%s.%s\"", section, name);
+		char		hint[160];
+
+		config_suggest(section, name, hint, sizeof(hint));
+		etl_seterr(errbuf, "--set: unknown key \"%s.%s\"%s (wvetl --help lists every key)",
+				   section, name, hint);
 		return false;
 	}
-	if (!config_assign(cfg, idx, eq + 1, errbuf))
+	if (!config_assign(cfg, idx, eq + 1, why))
+	{
+		etl_seterr(errbuf, "--set: %s", why);
 		return false;
+	}
 	cfg->source[idx] = CONF_SET;
 	return true;
 }
@@ -442,27 +581,51 @@ valid_identifier(const char *s)
 	return true;
 }
 
+/* config_where: "FILE:LINE: " or "--set: " for the key section.name, to
+ * prefix a message about its value; "" for a default. */
+static const char *
+config_where(const EtlConfig *cfg, const char *section, const char *name,
+			 char *out, size_t size)
+{
+	int			idx = config_key_index(section, name);
+
+	out[0] = '\0';
+	if (cfg->source[idx] == CONF_FILE)
+		snprintf(out, size, "%s:%d: ", cfg->path, cfg->line[idx]);
+	else if (cfg->source[idx] == CONF_SET)
+		snprintf(out, size, "--set: ");
+	else if (cfg->source[idx] == CONF_ENV)
+		snprintf(out, size, "environment: ");
+	return out;
+}
+
 bool
 config_finish(EtlConfig *cfg, char *errbuf)
 {
+	char		where[ETL_ERRLEN];
+
 	if (cfg->window_s < 1 || cfg->window_s > 31 * 86400)
 	{
-		etl_seterr(errbuf, "api.window must be between 1s and 31d (the API's limit)");
+		etl_seterr(errbuf, "%sapi.window must be between 1s and 31d (the API's limit)",
+				   config_where(cfg, "api", "window", where, sizeof(where)));
 		return false;
 	}
 	if (cfg->max_records < 1)
 	{
-		etl_seterr(errbuf, "api.max_records must be at least 1");
+		etl_seterr(errbuf, "%sapi.max_records must be at least 1",
+				   config_where(cfg, "api", "max_records", where, sizeof(where)));
 		return false;
 	}
 	if (cfg->timeout_s < 1)
 	{
-		etl_seterr(errbuf, "api.timeout must be at least 1s");
+		etl_seterr(errbuf, "%sapi.timeout must be at least 1s",
+				   config_where(cfg, "api", "timeout", where, sizeof(where)));
 		return false;
 	}
 	if (!valid_identifier(cfg->schema))
 	{
-		etl_seterr(errbuf, "database.schema \"%s\" must be a plain identifier ([A-Za-z_][A-Za-z0-9_]*)",
+		etl_seterr(errbuf, "%sdatabase.schema \"%s\" must be a plain identifier ([A-Za-z_][A-Za-z0-9_]*)",
+				   config_where(cfg, "database", "schema", where, sizeof(where)),
 				   cfg->schema ? cfg->schema : "");
 		return false;
 	}
@@ -487,6 +650,139 @@ config_endpoint(const EtlConfig *cfg)
 	return cfg->endpoint;
 }
 
+/*
+ * format_duration: v seconds in the largest unit that keeps it whole (1d,
+ * 5m, 90s), so `wvetl config` shows what one would write in the file.
+ */
+static void
+format_duration(double v, char *out, size_t size)
+{
+	static const struct
+	{
+		double		seconds;
+		char		unit;
+	}			units[] = {{86400, 'd'}, {3600, 'h'}, {60, 'm'}};
+
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+	{
+		double		n = v / units[i].seconds;
+
+		if (v >= units[i].seconds && n == (double) (int64_t) n)
+		{
+			snprintf(out, size, "%lld%c", (long long) n, units[i].unit);
+			return;
+		}
+	}
+	snprintf(out, size, "%gs", v);
+}
+
+/*
+ * conninfo_password_span: where the password is in a libpq connection
+ * string: the value of a "password" keyword (key = value form, quoted or
+ * not), or the part after ':' of a URI's user info, or a URI's
+ * "password=" query parameter. False when there is none.
+ */
+static bool
+conninfo_password_span(const char *s, size_t *start, size_t *len)
+{
+	const char *p;
+
+	if (strncmp(s, "postgresql://", 13) == 0 || strncmp(s, "postgres://", 11) == 0)
+	{
+		const char *auth = strstr(s, "://") + 3;
+		size_t		hostlen = strcspn(auth, "/?");
+		const char *at = memchr(auth, '@', hostlen);
+		const char *colon = at ? memchr(auth, ':', (size_t) (at - auth)) : NULL;
+
+		if (colon != NULL)
+		{
+			*start = (size_t) (colon + 1 - s);
+			*len = (size_t) (at - colon - 1);
+			return true;
+		}
+		for (p = strchr(auth, '?'); p != NULL; p = strchr(p + 1, '&'))
+		{
+			if (strncmp(p + 1, "password=", 9) == 0)
+			{
+				*start = (size_t) (p + 10 - s);
+				*len = strcspn(p + 10, "&");
+				return true;
+			}
+		}
+		return false;
+	}
+	for (p = s; *p != '\0';)
+	{
+		const char *key;
+		size_t		keylen;
+
+		while (isspace((unsigned char) *p))
+			p++;
+		key = p;
+		while (*p != '\0' && *p != '=' && !isspace((unsigned char) *p))
+			p++;
+		keylen = (size_t) (p - key);
+		while (isspace((unsigned char) *p))
+			p++;
+		if (*p != '=')
+			return false;		/* not key = value: libpq will say why */
+		for (p++; isspace((unsigned char) *p); p++)
+			;
+		if (*p == '\'')
+		{
+			const char *v = ++p;
+
+			while (*p != '\0' && *p != '\'')
+				p += (*p == '\\' && p[1] != '\0') ? 2 : 1;
+			if (keylen == 8 && strncmp(key, "password", 8) == 0)
+			{
+				*start = (size_t) (v - s);
+				*len = (size_t) (p - v);
+				return true;
+			}
+			if (*p == '\'')
+				p++;
+		}
+		else
+		{
+			const char *v = p;
+
+			while (*p != '\0' && !isspace((unsigned char) *p))
+				p++;
+			if (keylen == 8 && strncmp(key, "password", 8) == 0)
+			{
+				*start = (size_t) (v - s);
+				*len = (size_t) (p - v);
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+void
+config_mask_conninfo(const char *conninfo, char *out, size_t size)
+{
+	size_t		start;
+	size_t		len;
+
+	if (conninfo_password_span(conninfo, &start, &len) && len > 0)
+		snprintf(out, size, "%.*s***%s", (int) start, conninfo, conninfo + start + len);
+	else
+		snprintf(out, size, "%s", conninfo);
+}
+
+char *
+config_conninfo_password(const char *conninfo)
+{
+	size_t		start;
+	size_t		len;
+
+	if (conninfo == NULL || !conninfo_password_span(conninfo, &start, &len) || len == 0)
+		return NULL;
+	return strndup(conninfo + start, len);
+}
+
 static void
 config_format_value(const EtlConfig *cfg, const ConfigKey *k, char *out, size_t size)
 {
@@ -502,14 +798,18 @@ config_format_value(const EtlConfig *cfg, const ConfigKey *k, char *out, size_t 
 
 				if (s == NULL)
 					snprintf(out, size, "(unset)");
+				else if (*s == '\0')
+					snprintf(out, size, "\"\"");
 				else if (strcmp(k->name, "token") == 0)
 					snprintf(out, size, "*** (%zu characters)", strlen(s));
+				else if (strcmp(k->name, "conninfo") == 0)
+					config_mask_conninfo(s, out, size);
 				else
 					snprintf(out, size, "%s", s);
 				break;
 			}
 		case CT_DURATION:
-			snprintf(out, size, "%gs", *(const double *) field);
+			format_duration(*(const double *) field, out, size);
 			break;
 		case CT_INT:
 			snprintf(out, size, "%lld", (long long) *(const int64_t *) field);
@@ -524,35 +824,70 @@ config_format_value(const EtlConfig *cfg, const ConfigKey *k, char *out, size_t 
 	}
 }
 
+/*
+ * config_print: every key as "section.key = value  # source", the source
+ * being "default", "FILE:LINE", "environment (WOLKVOX_TOKEN)" or "--set";
+ * the token and any password in the connection string masked. Then the
+ * PG* variables libpq will read (PGPASSWORD masked), since they decide
+ * where the warehouse is as much as database.conninfo does.
+ */
 void
 config_print(const EtlConfig *cfg, FILE *out)
 {
-	static const char *const src[] = {"default", "file", "environment", "--set"};
+	int			npg = 0;
 
+	if (cfg->path != NULL)
+		fprintf(out, "# configuration file: %s\n", cfg->path);
+	else
+		fprintf(out, "# no configuration file was read (-c FILE, $WVETL_CONFIG or ./wvetl.ini)\n");
 	for (size_t i = 0; i < N_KEYS; i++)
 	{
 		char		name[64];
-		char		value[1024];
+		char		value[2048];
 
 		snprintf(name, sizeof(name), "%s.%s", config_keys[i].section, config_keys[i].name);
 		config_format_value(cfg, &config_keys[i], value, sizeof(value));
-		if (cfg->source[i] == CONF_FILE)
-			fprintf(out, "%-22s = %-40s # %s:%d\n", name, value, cfg->path, cfg->line[i]);
+		switch (cfg->source[i])
+		{
+			case CONF_FILE:
+				fprintf(out, "%-22s = %-30s # %s:%d\n", name, value, cfg->path, cfg->line[i]);
+				break;
+			case CONF_ENV:
+				fprintf(out, "%-22s = %-30s # environment (WOLKVOX_TOKEN)\n", name, value);
+				break;
+			case CONF_SET:
+				fprintf(out, "%-22s = %-30s # --set\n", name, value);
+				break;
+			case CONF_DEFAULT:
+				fprintf(out, "%-22s = %-30s # default\n", name, value);
+				break;
+		}
+	}
+	for (char **e = environ; e != NULL && *e != NULL; e++)
+	{
+		if (strncmp(*e, "PG", 2) != 0 || strchr(*e, '=') == NULL)
+			continue;
+		if (npg++ == 0)
+			fprintf(out, "# libpq also reads these environment variables, as psql does:\n");
+		if (strncmp(*e, "PGPASSWORD=", 11) == 0)
+			fprintf(out, "#   PGPASSWORD=***\n");
 		else
-			fprintf(out, "%-22s = %-40s # %s\n", name, value, src[cfg->source[i]]);
+			fprintf(out, "#   %s\n", *e);
 	}
 }
 
 void
-config_print_help(FILE *out)
+config_print_help(FILE *out, const char *only)
 {
 	for (size_t i = 0; i < N_KEYS; i++)
 	{
 		char		name[64];
+		const char *def = config_keys[i].def;
 
 		snprintf(name, sizeof(name), "%s.%s", config_keys[i].section, config_keys[i].name);
-		fprintf(out, "  %-22s %-14s %s\n", name,
-				config_keys[i].def ? (*config_keys[i].def ? config_keys[i].def : "\"\"") : "-",
+		if (only != NULL && strcmp(only, name) != 0)
+			continue;
+		fprintf(out, "  %-22s %-14s %s\n", name, def ? (*def ? def : "\"\"") : "-",
 				config_keys[i].help);
 	}
 }

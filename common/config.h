@@ -80,7 +80,7 @@ void		config_init(EtlConfig *cfg);
 bool		config_load_file(EtlConfig *cfg, const char *path, bool missing_ok,
 							 char *errbuf);
 
-/* Apply WOLKVOX_TOKEN (and WVETL_* overrides, if any). */
+/* Apply $WOLKVOX_TOKEN (PG* variables are libpq's own business). */
 bool		config_apply_env(EtlConfig *cfg, char *errbuf);
 
 /* Apply one "section.key=value" (from --set). */
@@ -93,11 +93,22 @@ bool		config_finish(EtlConfig *cfg, char *errbuf);
 /* The endpoint URL: base_url, or the one built from server. Owned by cfg. */
 const char *config_endpoint(const EtlConfig *cfg);
 
-/* Print every key, its value (token masked) and where it came from. */
+/* Print every key, its value (token and conninfo password masked) and
+ * where it came from ("default", "FILE:LINE", "environment (...)",
+ * "--set"), then the PG* variables libpq reads (PGPASSWORD masked). */
 void		config_print(const EtlConfig *cfg, FILE *out);
 
-/* Print every key with default and help (for --help and the man page). */
-void		config_print_help(FILE *out);
+/* conninfo with its password (key = value or URI form) replaced by ***,
+ * into out (always NUL-terminated). */
+void		config_mask_conninfo(const char *conninfo, char *out, size_t size);
+
+/* The password of a connection string, or NULL; free() it. For the
+ * logger's list of secrets. */
+char	   *config_conninfo_password(const char *conninfo);
+
+/* Print every key (only == NULL) or the key "section.name" only, with its
+ * default ("-": none) and help; for --help and COMMAND --help. */
+void		config_print_help(FILE *out, const char *only);
 
 void		config_free(EtlConfig *cfg);
 

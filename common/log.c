@@ -23,6 +23,7 @@ static LogFormat log_format = LOG_FORMAT_AUTO;
 static long long log_run_id = 0;
 static char *log_secrets[LOG_MAX_SECRETS];
 static int	log_nsecrets = 0;
+static const char *log_error_stage = NULL;	/* of the last error logged */
 static char progress_line[512];
 static bool progress_active = false;
 
@@ -32,6 +33,7 @@ static const char *const level_names[] = {
 
 static void log_append_quoted(char *out, size_t size, size_t *pos,
 							  const char *s, bool json);
+static bool log_is_human(void);
 
 void
 log_set_level(LogLevel level)
@@ -113,6 +115,35 @@ log_level_name(LogLevel level)
 	return level_names[level];
 }
 
+/* utf8_length: the length of the valid UTF-8 sequence at s (a byte >=
+ * 0x80), or 0 when it is not one (stray continuation byte, overlong form,
+ * surrogate, beyond U+10FFFF, cut short). */
+static size_t
+utf8_length(const unsigned char *s)
+{
+	size_t		n;
+	unsigned int cp;
+
+	if (s[0] >= 0xC2 && s[0] <= 0xDF)
+		n = 2, cp = s[0] & 0x1F;
+	else if (s[0] >= 0xE0 && s[0] <= 0xEF)
+		n = 3, cp = s[0] & 0x0F;
+	else if (s[0] >= 0xF0 && s[0] <= 0xF4)
+		n = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++)
+	{
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3F);
+	}
+	if ((n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+		(n == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+		return 0;
+	return n;
+}
+
 /* Append s quoted for logfmt (only when needed) or JSON. */
 static void
 log_append_quoted(char *out, size_t size, size_t *pos, const char *s, bool json)
@@ -143,6 +174,20 @@ log_append_quoted(char *out, size_t size, size_t *pos, const char *s, bool json)
 		}
 		else if (c < 0x20)
 			p += (size_t) snprintf(out + p, size - p, "\\u%04x", c);
+		else if (c >= 0x80 && json)
+		{
+			/* JSON lines must stay valid UTF-8 whatever a message quotes */
+			size_t		n = utf8_length((const unsigned char *) s);
+
+			if (n == 0 || p + n + 7 >= size)
+				p += (size_t) snprintf(out + p, size - p, "\\ufffd");
+			else
+			{
+				memcpy(out + p, s, n);
+				p += n;
+				s += n - 1;
+			}
+		}
 		else
 			out[p++] = (char) c;
 	}
@@ -150,6 +195,29 @@ log_append_quoted(char *out, size_t size, size_t *pos, const char *s, bool json)
 		out[p++] = '"';
 	out[p] = '\0';
 	*pos = p;
+}
+
+/* log_is_human: lines are written for a person (a terminal, format auto). */
+static bool
+log_is_human(void)
+{
+	if (log_format == LOG_FORMAT_AUTO)
+		return isatty(STDERR_FILENO) == 1;
+	return log_format == LOG_FORMAT_HUMAN;
+}
+
+const char *
+log_last_error_stage(void)
+{
+	return log_error_stage;
+}
+
+void
+log_quote(const char *s, bool json, char *out, size_t size)
+{
+	size_t		pos = 0;
+
+	log_append_quoted(out, size, &pos, s, json);
 }
 
 void
@@ -165,6 +233,8 @@ log_write(LogLevel level, const char *stage, const char *file, int line,
 	va_list		ap;
 	LogFormat	format = log_format;
 
+	if (level >= LOG_ERROR)
+		log_error_stage = stage;	/* even when not shown */
 	if (level < log_level)
 		return;
 
@@ -175,7 +245,7 @@ log_write(LogLevel level, const char *stage, const char *file, int line,
 
 	gettimeofday(&tv, NULL);
 	if (format == LOG_FORMAT_AUTO)
-		format = isatty(STDERR_FILENO) ? LOG_FORMAT_HUMAN : LOG_FORMAT_TEXT;
+		format = log_is_human() ? LOG_FORMAT_HUMAN : LOG_FORMAT_TEXT;
 
 	if (format == LOG_FORMAT_HUMAN)
 	{
@@ -221,11 +291,18 @@ log_write(LogLevel level, const char *stage, const char *file, int line,
 	fflush(stderr);
 }
 
+/*
+ * log_progress: draw the progress line, only when the log is human-readable
+ * on a terminal and info messages are shown (not with -q): a progress line
+ * in a log file or a pipe would be noise made of carriage returns.
+ */
 void
 log_progress(const char *fmt,...)
 {
 	va_list		ap;
 
+	if (log_level > LOG_INFO || !log_is_human())
+		return;
 	va_start(ap, fmt);
 	vsnprintf(progress_line, sizeof(progress_line), fmt, ap);
 	va_end(ap);

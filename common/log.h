@@ -11,6 +11,7 @@
 #define WVETL_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 typedef enum LogLevel
 {
@@ -38,6 +39,13 @@ void		log_set_run_id(long long run_id);
 void		log_add_secret(const char *secret);
 /* Replace every registered secret in s (in place, NUL-terminated) by ***. */
 void		log_scrub(char *s, size_t size);
+/* The stage of the last error or fatal message logged (shown or not), or
+ * NULL: main tells a configuration error (stage "config") from others. The
+ * string is the caller's literal. */
+const char *log_last_error_stage(void);
+/* s as a logfmt value (quoted only when it must be) or a JSON string
+ * (always quoted), escaped, into out (always NUL-terminated). */
+void		log_quote(const char *s, bool json, char *out, size_t size);
 bool		log_parse_level(const char *s, LogLevel *out);
 const char *log_level_name(LogLevel level);
 

@@ -1,0 +1,592 @@
+/*
+ * tests/unit/test_config.c
+ *   common/config.c: every key type from a file; "file:line: message" for
+ *   an unknown key or section, a bad value, a bad line, a key outside a
+ *   section; a 300-byte value and a ';' inside a value arrive intact
+ *   (toolchain-notes.md: Debian's inih cuts both); ';' and '#' comment
+ *   lines; precedence default < file < $WOLKVOX_TOKEN < --set; durations
+ *   with units; max_rejects as a count or a percent; the insecure-file
+ *   flag; config_print masks the token and the database password and names
+ *   each value's source with file:line; COMMAND --help's key lines.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "common/config.h"
+#include "common/etl.h"
+
+static char *write_ini(const char *text, mode_t mode);
+static void load_ok(EtlConfig *cfg, const char *text);
+static void load_fails(const char *text, const char *want);
+static char *print_config(const EtlConfig *cfg);
+
+/* write_ini: text into a fresh temporary file of that mode; the caller
+ * unlinks and frees the returned path. */
+static char *
+write_ini(const char *text, mode_t mode)
+{
+	char	   *path = strdup("/tmp/wvetl-test-config-XXXXXX");
+	int			fd = mkstemp(path);
+	size_t		n = strlen(text);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, n), (ssize_t) n);
+	assert_int_equal(fchmod(fd, mode), 0);
+	close(fd);
+	return path;
+}
+
+/* load_ok: defaults, then text as a file; the load must succeed. */
+static void
+load_ok(EtlConfig *cfg, const char *text)
+{
+	char	   *path = write_ini(text, 0600);
+	char		err[ETL_ERRLEN] = "";
+
+	config_init(cfg);
+	if (!config_load_file(cfg, path, false, err))
+		fail_msg("config_load_file failed: %s", err);
+	unlink(path);
+	free(path);
+}
+
+/* load_fails: text must be refused with "PATH:" + want (want holds the
+ * line and the message, e.g. "3: unknown key"). */
+static void
+load_fails(const char *text, const char *want)
+{
+	char	   *path = write_ini(text, 0600);
+	char		err[ETL_ERRLEN] = "";
+	char		expect[ETL_ERRLEN];
+	EtlConfig	cfg;
+
+	config_init(&cfg);
+	assert_false(config_load_file(&cfg, path, false, err));
+	snprintf(expect, sizeof(expect), "%s:%s", path, want);
+	if (strncmp(err, expect, strlen(expect)) != 0)
+		fail_msg("expected [%s...], got [%s]", expect, err);
+	config_free(&cfg);
+	unlink(path);
+	free(path);
+}
+
+/* print_config: config_print's output; the caller frees it. */
+static char *
+print_config(const EtlConfig *cfg)
+{
+	char	   *text = NULL;
+	size_t		len = 0;
+	FILE	   *f = open_memstream(&text, &len);
+
+	assert_non_null(f);
+	config_print(cfg, f);
+	fclose(f);
+	return text;
+}
+
+static void
+test_defaults(void **state)
+{
+	EtlConfig	cfg;
+	char		err[ETL_ERRLEN] = "";
+
+	(void) state;
+	config_init(&cfg);
+	assert_null(cfg.server);
+	assert_null(cfg.token);
+	assert_string_equal(cfg.timezone, "America/Bogota");
+	assert_string_equal(cfg.report, "diagram_4");
+	assert_true(cfg.window_s == 86400);
+	assert_int_equal(cfg.max_records, 60000);
+	assert_true(cfg.timeout_s == 90);
+	assert_int_equal(cfg.retries, 5);
+	assert_true(cfg.min_interval_s == 0);
+	assert_true(cfg.backoff_s == 2);
+	assert_true(cfg.maintenance_wait_s == 300);
+	assert_true(cfg.max_rejects.percent && cfg.max_rejects.value == 100);
+	assert_string_equal(cfg.conninfo, "");
+	assert_string_equal(cfg.schema, "wolkvox");
+	assert_true(cfg.lag_s == 300);
+	assert_true(cfg.lookback_s == 3600);
+	assert_null(cfg.archive_dir);
+	assert_string_equal(cfg.log_level, "info");
+	assert_string_equal(cfg.log_format, "text");
+	for (int i = 0; i < 23; i++)
+		assert_int_equal(cfg.source[i], CONF_DEFAULT);
+	/* operation defaults to the server code, else "default" */
+	assert_true(config_finish(&cfg, err));
+	assert_string_equal(cfg.operation, "default");
+	assert_null(config_endpoint(&cfg));
+	config_free(&cfg);
+}
+
+/* Every type of key, read from a file: strings, durations, integers, the
+ * reject limit, the log level and format. */
+static void
+test_every_type(void **state)
+{
+	EtlConfig	cfg;
+	char		err[ETL_ERRLEN] = "";
+
+	(void) state;
+	load_ok(&cfg,
+			"[api]\n"
+			"server = 0010\n"
+			"token = abc123\n"
+			"timezone = America/New_York\n"
+			"report = diagram_4\n"
+			"window = 12h\n"
+			"max_records = 500\n"
+			"timeout = 1m\n"
+			"retries = 0\n"
+			"min_interval = 0.5s\n"
+			"backoff = 3\n"
+			"maintenance_wait = 1d\n"
+			"max_rejects = 10\n"
+			"ca_file = /etc/ssl/ca.pem\n"
+			"[database]\n"
+			"conninfo = host=db dbname=dw\n"
+			"schema = warehouse\n"
+			"[sync]\n"
+			"start = 2026-01-01\n"
+			"lag = 10m\n"
+			"lookback = 2h\n"
+			"[archive]\n"
+			"dir = /var/lib/wvetl/archive\n"
+			"[log]\n"
+			"level = debug\n"
+			"format = json\n");
+	assert_string_equal(cfg.server, "0010");
+	assert_string_equal(cfg.token, "abc123");
+	assert_string_equal(cfg.timezone, "America/New_York");
+	assert_true(cfg.window_s == 43200);
+	assert_int_equal(cfg.max_records, 500);
+	assert_true(cfg.timeout_s == 60);
+	assert_int_equal(cfg.retries, 0);
+	assert_true(cfg.min_interval_s == 0.5);
+	assert_true(cfg.backoff_s == 3);
+	assert_true(cfg.maintenance_wait_s == 86400);
+	assert_false(cfg.max_rejects.percent);
+	assert_true(cfg.max_rejects.value == 10);
+	assert_string_equal(cfg.ca_file, "/etc/ssl/ca.pem");
+	assert_string_equal(cfg.conninfo, "host=db dbname=dw");
+	assert_string_equal(cfg.schema, "warehouse");
+	assert_string_equal(cfg.start, "2026-01-01");
+	assert_true(cfg.lag_s == 600);
+	assert_true(cfg.lookback_s == 7200);
+	assert_string_equal(cfg.archive_dir, "/var/lib/wvetl/archive");
+	assert_string_equal(cfg.log_level, "debug");
+	assert_string_equal(cfg.log_format, "json");
+	assert_true(config_finish(&cfg, err));
+	assert_string_equal(cfg.operation, "0010");
+	assert_string_equal(config_endpoint(&cfg),
+						"https://wv0010.wolkvox.com/api/v2/reports_manager.php");
+	config_free(&cfg);
+}
+
+/* toolchain-notes.md: a 300-byte value and a ';' inside a value arrive
+ * intact (Debian's inih splits lines over 200 bytes and cuts " ;"). */
+static void
+test_long_value_and_semicolon(void **state)
+{
+	EtlConfig	cfg;
+	char		conninfo[400];
+	char		text[1024];
+
+	(void) state;
+	/* exactly 300 bytes, with blanks, '=' and ';' along the way */
+	snprintf(conninfo, sizeof(conninfo),
+			 "host=db.example.internal port=5432 dbname=warehouse user=etl "
+			 "application_name=wvetl sslmode=verify-full options='-c search_path=wolkvox' "
+			 "target_session_attrs=read-write connect_timeout=10 keepalives=1 ");
+	while (strlen(conninfo) < 300)
+		strcat(conninfo, "x");
+	assert_int_equal(strlen(conninfo), 300);
+	snprintf(text, sizeof(text),
+			 "[api]\n"
+			 "token = abc ;def # not a comment\n"
+			 "[database]\n"
+			 "conninfo = %s\n", conninfo);
+	load_ok(&cfg, text);
+	assert_string_equal(cfg.token, "abc ;def # not a comment");
+	assert_int_equal(strlen(cfg.conninfo), 300);
+	assert_string_equal(cfg.conninfo, conninfo);
+	config_free(&cfg);
+}
+
+/* Whole-line comments with ';' or '#', indented too; blank lines; CRLF
+ * line ends; a backslash is kept as it is (no escapes). */
+static void
+test_comments_and_blanks(void **state)
+{
+	EtlConfig	cfg;
+
+	(void) state;
+	load_ok(&cfg,
+			"; a comment\n"
+			"# another\n"
+			"\n"
+			"[api]\r\n"
+			"   ; indented comment\n"
+			"\t# indented too\n"
+			"server = 7\r\n"
+			";server = 8\n"
+			"#server = 9\n"
+			"[database]\n"
+			"conninfo = password=a\\sb\\\\c\n");
+	assert_string_equal(cfg.server, "7");
+	assert_int_equal(cfg.line[0], 7);
+	assert_string_equal(cfg.conninfo, "password=a\\sb\\\\c");
+	config_free(&cfg);
+
+	/* a UTF-8 byte order mark at the start is skipped */
+	load_ok(&cfg, "\xEF\xBB\xBF[api]\nserver = 8\n");
+	assert_string_equal(cfg.server, "8");
+	assert_int_equal(cfg.line[0], 2);
+	config_free(&cfg);
+}
+
+/* Every error names the file and the line. */
+static void
+test_errors_name_file_and_line(void **state)
+{
+	(void) state;
+	load_fails("[api]\nserver = 1\nbogus = 3\n", "3: unknown key \"api.bogus\"");
+	load_fails("[api]\n\ntokne = x\n", "3: unknown key \"api.tokne\"; did you mean \"api.token\"?");
+	load_fails("[sync]\nwindow = 1d\n", "2: unknown key \"sync.window\"; did you mean \"api.window\"?");
+	load_fails("[api]\nwindow = 3x\n", "2: api.window: invalid value \"3x\" (expected a duration");
+	load_fails("[api]\nwindow = \n", "2: api.window: invalid value \"\"");
+	load_fails("[api]\nmax_records = -4\n", "2: api.max_records: invalid value \"-4\"");
+	load_fails("[api]\nretries = 2.5\n", "2: api.retries: invalid value \"2.5\"");
+	load_fails("[api]\nmax_rejects = 101%\n", "2: api.max_rejects: invalid value \"101%\"");
+	load_fails("[log]\nlevel = loud\n", "2: log.level: invalid value \"loud\"");
+	load_fails("[log]\nformat = xml\n", "2: log.format: invalid value \"xml\" (expected text or json)");
+	load_fails("; top\nserver = 1\n", "2: key outside of any [section]");
+	load_fails("[api]\nserver 1\n", "2: expected \"key = value\", \"[section]\" or a comment");
+	load_fails("[api]\n= 1\n", "2: a key name is missing before '='");
+	load_fails("[api\nserver = 1\n", "1: section header without ']'");
+	load_fails("[api] x\n", "1: text after the section header's ']'");
+	load_fails("[api]\n[databse]\n", "2: unknown section [databse]");
+	/* the first error in the file is the one reported */
+	load_fails("[api]\nwindow = 1d\n\n[log]\nlevel = info\nnope = 1\n[nope]\n",
+			   "6: unknown key \"log.nope\"");
+}
+
+static void
+test_missing_file(void **state)
+{
+	EtlConfig	cfg;
+	char		err[ETL_ERRLEN] = "";
+
+	(void) state;
+	config_init(&cfg);
+	assert_true(config_load_file(&cfg, "/nonexistent/wvetl.ini", true, err));
+	assert_null(cfg.path);
+	assert_false(config_load_file(&cfg, "/nonexistent/wvetl.ini", false, err));
+	assert_non_null(strstr(err, "/nonexistent/wvetl.ini"));
+	config_free(&cfg);
+}
+
+/* default < file < $WOLKVOX_TOKEN < --set; each source recorded. */
+static void
+test_precedence(void **state)
+{
+	EtlConfig	cfg;
+	char		err[ETL_ERRLEN] = "";
+
+	(void) state;
+	unsetenv("WOLKVOX_TOKEN");
+	load_ok(&cfg, "[api]\ntoken = from-file\nretries = 7\nbackoff = 1s\n");
+	assert_string_equal(cfg.token, "from-file");
+	assert_int_equal(cfg.source[2], CONF_FILE);
+	assert_int_equal(cfg.line[2], 2);
+	assert_true(config_apply_env(&cfg, err));
+	assert_string_equal(cfg.token, "from-file");	/* no variable: file stays */
+
+	setenv("WOLKVOX_TOKEN", "from-env", 1);
+	assert_true(config_apply_env(&cfg, err));
+	assert_string_equal(cfg.token, "from-env");
+	assert_int_equal(cfg.source[2], CONF_ENV);
+	setenv("WOLKVOX_TOKEN", "", 1);	/* empty: ignored */
+	assert_true(config_apply_env(&cfg, err));
+	assert_string_equal(cfg.token, "from-env");
+	unsetenv("WOLKVOX_TOKEN");
+
+	assert_true(config_set(&cfg, "api.token=from-set", err));
+	assert_string_equal(cfg.token, "from-set");
+	assert_int_equal(cfg.source[2], CONF_SET);
+	assert_true(config_set(&cfg, "api.retries=9", err));
+	assert_int_equal(cfg.retries, 9);
+	/* a --set value may hold '=' and ';' */
+	assert_true(config_set(&cfg, "database.conninfo=host=a password=x;y", err));
+	assert_string_equal(cfg.conninfo, "host=a password=x;y");
+	/* untouched keys keep their source */
+	assert_true(cfg.backoff_s == 1);
+	assert_int_equal(cfg.source[10], CONF_FILE);
+	assert_int_equal(cfg.source[3], CONF_DEFAULT);
+
+	assert_false(config_set(&cfg, "api.retries=many", err));
+	assert_string_equal(err, "--set: api.retries: invalid value \"many\" (expected a non-negative whole number)");
+	assert_false(config_set(&cfg, "api.tokn=x", err));
+	assert_string_equal(err, "--set: unknown key \"api.tokn\"; did you mean \"api.token\"? "
+						"(wvetl --help lists every key)");
+	assert_false(config_set(&cfg, "no_dot_here", err));
+	assert_string_equal(err, "--set no_dot_here: expected SECTION.KEY=VALUE");
+	assert_false(config_set(&cfg, "api.window", err));
+	config_free(&cfg);
+}
+
+static void
+test_durations(void **state)
+{
+	static const struct
+	{
+		const char *text;
+		double		seconds;
+	}			ok[] = {
+		{"90s", 90}, {"90", 90}, {"5m", 300}, {"1h", 3600}, {"1d", 86400},
+		{"31d", 31 * 86400}, {"0.1s", 0.1}, {"1.5m", 90}, {"0", 0},
+	};
+	static const char *const bad[] = {"", "s", "5x", "1h30m", "-5s", "5 s", "1.s", "5sec"};
+	EtlConfig	cfg;
+	char		err[ETL_ERRLEN];
+	char		assignment[64];
+
+	(void) state;
+	config_init(&cfg);
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+	{
+		snprintf(assignment, sizeof(assignment), "sync.lag=%s", ok[i].text);
+		if (!config_set(&cfg, assignment, err))
+			fail_msg("%s: %s", assignment, err);
+		if (cfg.lag_s < ok[i].seconds - 1e-9 || cfg.lag_s > ok[i].seconds + 1e-9)
+			fail_msg("%s: got %g s", assignment, cfg.lag_s);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	{
+		snprintf(assignment, sizeof(assignment), "sync.lag=%s", bad[i]);
+		if (config_set(&cfg, assignment, err))
+			fail_msg("%s was accepted", assignment);
+		assert_non_null(strstr(err, "expected a duration"));
+	}
+	/* cross-key checks name where the value came from */
+	assert_true(config_set(&cfg, "api.window=32d", err));
+	assert_false(config_finish(&cfg, err));
+	assert_string_equal(err, "--set: api.window must be between 1s and 31d (the API's limit)");
+	config_free(&cfg);
+
+	load_ok(&cfg, "[api]\n\nwindow = 40d\n");
+	assert_false(config_finish(&cfg, err));
+	assert_non_null(strstr(err, ":3: api.window must be between 1s and 31d"));
+	config_free(&cfg);
+}
+
+static void
+test_max_rejects(void **state)
+{
+	EtlConfig	cfg;
+	char		err[ETL_ERRLEN];
+
+	(void) state;
+	config_init(&cfg);
+	assert_true(config_set(&cfg, "api.max_rejects=1%", err));
+	assert_true(cfg.max_rejects.percent && cfg.max_rejects.value == 1);
+	assert_true(config_set(&cfg, "api.max_rejects=0.5%", err));
+	assert_true(cfg.max_rejects.percent && cfg.max_rejects.value == 0.5);
+	assert_true(config_set(&cfg, "api.max_rejects=0", err));
+	assert_true(!cfg.max_rejects.percent && cfg.max_rejects.value == 0);
+	assert_true(config_set(&cfg, "api.max_rejects=250", err));
+	assert_true(!cfg.max_rejects.percent && cfg.max_rejects.value == 250);
+	assert_false(config_set(&cfg, "api.max_rejects=2.5", err));
+	assert_false(config_set(&cfg, "api.max_rejects=-1", err));
+	assert_false(config_set(&cfg, "api.max_rejects=%", err));
+	assert_false(config_set(&cfg, "api.max_rejects=5%%", err));
+	assert_false(config_set(&cfg, "api.max_rejects=many", err));
+	assert_non_null(strstr(err, "a count like 10 or a percent like 1%"));
+	config_free(&cfg);
+}
+
+/* A file holding the token, readable by group or others, raises the flag
+ * main turns into a warning; a private file or one without a token not. */
+static void
+test_insecure_file(void **state)
+{
+	static const struct
+	{
+		const char *text;
+		mode_t		mode;
+		bool		insecure;
+	}			cases[] = {
+		{"[api]\ntoken = secret\n", 0644, true},
+		{"[api]\ntoken = secret\n", 0640, true},
+		{"[api]\ntoken = secret\n", 0604, true},
+		{"[api]\ntoken = secret\n", 0600, false},
+		{"[api]\ntoken = secret\n", 0400, false},
+		{"[api]\ntoken = secret\n", 0620, false},	/* writable, not readable */
+		{"[api]\nserver = 1\n", 0644, false},
+	};
+
+	(void) state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		char	   *path = write_ini(cases[i].text, cases[i].mode);
+		char		err[ETL_ERRLEN] = "";
+		EtlConfig	cfg;
+
+		config_init(&cfg);
+		assert_true(config_load_file(&cfg, path, false, err));
+		if (cfg.insecure_file != cases[i].insecure)
+			fail_msg("case %zu (mode %o): insecure_file = %d", i, (unsigned) cases[i].mode,
+					 cfg.insecure_file);
+		/* still true when $WOLKVOX_TOKEN overrides it: the file holds it */
+		setenv("WOLKVOX_TOKEN", "from-env", 1);
+		assert_true(config_apply_env(&cfg, err));
+		unsetenv("WOLKVOX_TOKEN");
+		assert_int_equal(cfg.insecure_file, cases[i].insecure);
+		config_free(&cfg);
+		unlink(path);
+		free(path);
+	}
+}
+
+/* config_print: the token and the database password never show; each
+ * value names its source, a file value with file:line. */
+static void
+test_print(void **state)
+{
+	EtlConfig	cfg;
+	char		err[ETL_ERRLEN] = "";
+	char	   *out;
+	char		want[600];
+
+	(void) state;
+	unsetenv("WOLKVOX_TOKEN");
+	setenv("PGPASSWORD", "pg-secret-pw", 1);
+	setenv("PGHOST", "/var/run/postgresql", 1);
+	load_ok(&cfg,
+			"[api]\n"
+			"server = 0010\n"
+			"token = super-secret-token\n"
+			"[database]\n"
+			"conninfo = host=db password='p w' user=etl\n");
+	setenv("WOLKVOX_TOKEN", "env-secret-token", 1);
+	assert_true(config_apply_env(&cfg, err));
+	unsetenv("WOLKVOX_TOKEN");
+	assert_true(config_set(&cfg, "api.window=2h", err));
+	assert_true(config_finish(&cfg, err));
+	out = print_config(&cfg);
+	assert_null(strstr(out, "secret-token"));
+	assert_null(strstr(out, "p w"));
+	assert_null(strstr(out, "pg-secret-pw"));
+	snprintf(want, sizeof(want), "# configuration file: %s\n", cfg.path);
+	assert_non_null(strstr(out, want));
+	assert_non_null(strstr(out, "api.token              = *** (16 characters)"));
+	assert_non_null(strstr(out, "# environment (WOLKVOX_TOKEN)\n"));
+	snprintf(want, sizeof(want), "0010                           # %s:2\n", cfg.path);
+	assert_non_null(strstr(out, want));
+	assert_non_null(strstr(out, "database.conninfo      = host=db password='***' user=etl"));
+	snprintf(want, sizeof(want), "# %s:5\n", cfg.path);
+	assert_non_null(strstr(out, want));
+	assert_non_null(strstr(out, "api.window             = 2h                             # --set\n"));
+	assert_non_null(strstr(out, "api.timeout            = 90s                            # default\n"));
+	assert_non_null(strstr(out, "sync.lag               = 5m "));
+	assert_non_null(strstr(out, "api.max_rejects        = 100% "));
+	assert_non_null(strstr(out, "#   PGHOST=/var/run/postgresql\n"));
+	assert_non_null(strstr(out, "#   PGPASSWORD=***\n"));
+	unsetenv("PGPASSWORD");
+	unsetenv("PGHOST");
+	free(out);
+	config_free(&cfg);
+}
+
+/* Passwords in both forms of a libpq connection string. */
+static void
+test_conninfo_password(void **state)
+{
+	static const struct
+	{
+		const char *in;
+		const char *masked;
+		const char *password;
+	}			cases[] = {
+		{"host=db password=s3cret user=x", "host=db password=*** user=x", "s3cret"},
+		{"password = 's e\\'c' dbname=d", "password = '***' dbname=d", "s e\\'c"},
+		{"host=db user=x", "host=db user=x", NULL},
+		{"postgresql://etl:s3cret@db:5432/dw", "postgresql://etl:***@db:5432/dw", "s3cret"},
+		{"postgres://etl@db/dw?password=s3cret&sslmode=require",
+		"postgres://etl@db/dw?password=***&sslmode=require", "s3cret"},
+		{"postgresql://db/dw", "postgresql://db/dw", NULL},
+		{"", "", NULL},
+	};
+
+	(void) state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		char		out[256];
+		char	   *pw = config_conninfo_password(cases[i].in);
+
+		config_mask_conninfo(cases[i].in, out, sizeof(out));
+		assert_string_equal(out, cases[i].masked);
+		if (cases[i].password == NULL)
+			assert_null(pw);
+		else
+			assert_string_equal(pw, cases[i].password);
+		free(pw);
+	}
+}
+
+/* config_print_help: one key, or all of them, with default and help. */
+static void
+test_print_help(void **state)
+{
+	char	   *text = NULL;
+	size_t		len = 0;
+	FILE	   *f = open_memstream(&text, &len);
+	int			lines = 0;
+
+	(void) state;
+	config_print_help(f, "sync.lag");
+	fclose(f);
+	assert_string_equal(text, "  sync.lag               5m             do not ask for the most recent part of the day\n");
+	free(text);
+
+	f = open_memstream(&text, &len);
+	config_print_help(f, NULL);
+	fclose(f);
+	for (char *p = text; *p; p++)
+		lines += *p == '\n';
+	assert_int_equal(lines, 23);
+	assert_non_null(strstr(text, "  database.conninfo      \"\"             "));
+	assert_non_null(strstr(text, "  api.token              -              "));
+	free(text);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_every_type),
+		cmocka_unit_test(test_long_value_and_semicolon),
+		cmocka_unit_test(test_comments_and_blanks),
+		cmocka_unit_test(test_errors_name_file_and_line),
+		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_precedence),
+		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_max_rejects),
+		cmocka_unit_test(test_insecure_file),
+		cmocka_unit_test(test_print),
+		cmocka_unit_test(test_conninfo_password),
+		cmocka_unit_test(test_print_help),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
