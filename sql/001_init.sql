@@ -40,7 +40,7 @@ CREATE INDEX survey_response_operation_answered_at_idx
 COMMENT ON TABLE survey_response IS
 	'One row per Wolkvox Intelligent Survey record (report diagram_4). A record''s identity is (operation, conn_id, answered_at, agent_id, skill_id); loading it again updates this row.';
 COMMENT ON COLUMN survey_response.response_id IS
-	'Identity key: 63 bits of md5 over the length-prefixed identity columns; survey_response_id() computes it.';
+	'Identity key, sorting by time: answered_at''s epoch second << 31 | 31 bits of md5 over the length-prefixed identity columns; survey_response_id() computes it.';
 COMMENT ON COLUMN survey_response.operation IS
 	'The operation (wvetl sync.operation, by default the Wolkvox server code) the record was loaded for.';
 COMMENT ON COLUMN survey_response.conn_id IS 'Wolkvox interaction id (conn_id); NULL when the API sent a placeholder.';
@@ -78,29 +78,49 @@ COMMENT ON COLUMN survey_answer.question_no IS 'N of the q<N> key (q01 -> 1).';
 COMMENT ON COLUMN survey_answer.answer_text IS 'The answer as the API sent it.';
 COMMENT ON COLUMN survey_answer.answer_num IS 'The answer''s numeric value when it is a decimal number, else NULL.';
 
--- survey_response_id(): the identity hash in SQL -----------------------------
+-- survey_response_id(): the identity key in SQL ------------------------------
 
--- Must agree bit for bit with load_response_id() in load/identity.c: md5
--- over, for each of operation, conn_id, answered_at (decimal epoch seconds),
--- agent_id, skill_id, "<byte length>:<bytes>" ("0:" for NULL); the first 8
--- digest bytes, big-endian, top bit cleared.
+-- Must agree bit for bit with load_response_id() in load/identity.c:
+-- (epoch seconds of answered_at, clamped to [0, 2^32 - 1], i.e. up to the
+-- year 2106) << 31, OR the first 31 bits (8 hex digits, shifted right
+-- once) of md5 over, for each of operation, conn_id,
+-- answered_at (decimal epoch seconds, unclamped), agent_id, skill_id,
+-- "<byte length>:<bytes>" ("0:" for NULL). Ids sort by time: the surveys
+-- and answers of a time range are one response_id range (see
+-- survey_response_id_floor()).
 CREATE FUNCTION survey_response_id(operation text, conn_id text, answered_at timestamptz,
 								   agent_id text, skill_id text)
 	RETURNS bigint
 	LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
-	SELECT (('x' || substr(md5(
+	SELECT (greatest(0, least(extract(epoch FROM $3)::bigint, 4294967295)) << 31)
+		 | ((('x' || substr(md5(
 				octet_length($1)::text || ':' || $1 ||
 				coalesce(octet_length($2)::text || ':' || $2, '0:') ||
 				octet_length(extract(epoch FROM $3)::bigint::text)::text || ':' ||
 					extract(epoch FROM $3)::bigint::text ||
 				coalesce(octet_length($4)::text || ':' || $4, '0:') ||
 				coalesce(octet_length($5)::text || ':' || $5, '0:')
-			), 1, 16))::bit(64)::bigint) & 9223372036854775807
+			), 1, 8))::bit(32)::bigint) >> 1)
 $$;
 
 COMMENT ON FUNCTION survey_response_id(text, text, timestamptz, text, text) IS
-	'The response_id wvetl gives a record with this identity (operation, conn_id, answered_at, agent_id, skill_id).';
+	'The response_id wvetl gives a record with this identity (operation, conn_id, answered_at, agent_id, skill_id): its epoch second << 31 | 31 bits of md5.';
+
+-- survey_response_id_floor(t): the lowest response_id of the first whole
+-- second at or after t (answered_at holds whole seconds). For any t,
+-- answered_at >= t  <=>  response_id >= survey_response_id_floor(t), and
+-- answered_at <  t  <=>  response_id <  survey_response_id_floor(t), so a
+-- time range is a response_id range of survey_response and survey_answer.
+CREATE FUNCTION survey_response_id_floor(t timestamptz)
+	RETURNS bigint
+	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+	SELECT greatest(0, least(ceil(extract(epoch FROM $1))::bigint, 4294967295)) << 31
+$$;
+
+COMMENT ON FUNCTION survey_response_id_floor(timestamptz) IS
+	'The lowest response_id of a survey answered at or after t: response_id >= survey_response_id_floor(a) AND response_id < survey_response_id_floor(b) is answered_at in [a, b).';
 
 -- etl_run ------------------------------------------------------------------
 

@@ -2,7 +2,20 @@
  * tests/unit/test_identity.c
  *   load_response_id (load/identity.c): known values (computed independently
  *   with Python's hashlib over the same length-prefixed bytes), NULL versus
- *   text, the length prefix, the top bit, and which fields take part.
+ *   text, the length prefix, time order and clamping of the seconds, the top
+ *   bit, and which fields take part.
+ *
+ *   The expected values come from this Python (python3, stdlib only):
+ *
+ *     import hashlib
+ *     def rid(op, conn, at, agent, skill):
+ *         def put(v):
+ *             if v is None: return b"0:"
+ *             b = v.encode(); return str(len(b)).encode() + b":" + b
+ *         m = hashlib.md5(put(op) + put(conn) + put(str(at)) + put(agent)
+ *                         + put(skill)).digest()
+ *         return ((min(max(at, 0), 2**32 - 1) << 31)
+ *                 | (int.from_bytes(m[:4], "big") >> 1))
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -43,10 +56,11 @@ test_known_values(void **state)
 	SurveyRecord b = rec_make(NULL, NULL, NULL, 1700000000);
 	SurveyRecord c = rec_make("日本", "x", "y", -1);
 
-	/* python3: md5(b"6:wv00103:c-110:17000000004:10011:7")[:8], top bit off */
-	assert_int_equal(load_response_id("wv0010", &a), 6679548710353364128LL);
-	assert_int_equal(load_response_id("wv0010", &b), 5545419045101086757LL);
-	assert_int_equal(load_response_id("ñ", &c), 2852559674148322862LL);
+	/* rid("wv0010", "c-1", 1700000000, "1001", "7"): 1700000000 << 31 | md5(b"6:wv00103:c-110:17000000004:10011:7")[:4] >> 1 */
+	assert_int_equal(load_response_id("wv0010", &a), 3650722203451343636LL);
+	assert_int_equal(load_response_id("wv0010", &b), 3650722203319313566LL);
+	/* before 1970: the seconds clamp to 0, the hash bits remain */
+	assert_int_equal(load_response_id("ñ", &c), 1405823476LL);
 	/* stable across calls */
 	assert_int_equal(load_response_id("wv0010", &a), load_response_id("wv0010", &a));
 }
@@ -69,8 +83,8 @@ test_length_prefix(void **state)
 	SurveyRecord ab_c = rec_make("ab", "c", NULL, 0);
 	SurveyRecord a_bc = rec_make("a", "bc", NULL, 0);
 
-	assert_int_equal(load_response_id("op", &ab_c), 7663343317242545717LL);
-	assert_int_equal(load_response_id("op", &a_bc), 887274703840370121LL);
+	assert_int_equal(load_response_id("op", &ab_c), 1965872402LL);
+	assert_int_equal(load_response_id("op", &a_bc), 1177034194LL);
 	assert_int_not_equal(load_response_id("op", &ab_c), load_response_id("op", &a_bc));
 }
 
@@ -99,6 +113,26 @@ test_fields_that_count(void **state)
 	assert_int_equal(id, load_response_id("op", &other));
 }
 
+/* Ids sort by second: every id of epoch second s lies in
+ * [s << 31, (s + 1) << 31), whatever the identity; the seconds clamp so
+ * that the id stays positive. */
+static void
+test_time_order(void **state)
+{
+	SurveyRecord r = rec_make("c", "a", "s", 1700000000);
+	SurveyRecord later = rec_make("b", "z", "t", 1700000001);
+	SurveyRecord huge = rec_make("c", "a", "s", INT64_C(1) << 40);
+	int64_t		id = load_response_id("op", &r);
+
+	assert_true(id >= (INT64_C(1700000000) << 31));
+	assert_true(id < (INT64_C(1700000001) << 31));
+	assert_true(load_response_id("op", &later) >= (INT64_C(1700000001) << 31));
+	assert_true(load_response_id("op", &later) > id);
+	/* rid("op", "c", 2**40, "a", "s") */
+	assert_int_equal(load_response_id("op", &huge), 9223372035640933682LL);
+	assert_true(load_response_id("op", &huge) > 0);
+}
+
 static void
 test_top_bit_clear(void **state)
 {
@@ -123,6 +157,7 @@ main(void)
 		cmocka_unit_test(test_null_is_not_text),
 		cmocka_unit_test(test_length_prefix),
 		cmocka_unit_test(test_fields_that_count),
+		cmocka_unit_test(test_time_order),
 		cmocka_unit_test(test_top_bit_clear),
 	};
 
