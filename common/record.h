@@ -63,8 +63,11 @@ typedef struct SurveyRecord
 	const SurveyAnswer *answers;	/* sorted by question_no, unique */
 	size_t		n_answers;
 
-	/* The record re-serialized as compact JSON (keys and values in the order
-	 * sent); set only when the transform was asked for it (want_raw). */
+	/* The record as sent, written again as compact JSON from the original
+	 * values (keys in the order sent; U+0000 as \u0000, a lone surrogate as
+	 * its \uXXXX escape, every other byte unchanged); set only when the
+	 * transform was asked for it (want_raw, for `wvetl extract`). The
+	 * typed fields above are cleaned; raw is not. */
 	EtlStr		raw;
 
 	uint64_t	seq;			/* 0-based position of the record in the body */

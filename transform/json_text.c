@@ -26,6 +26,8 @@ static const char escape_char[256] = {
 };
 #undef U_
 
+static bool json_quote(Buf *b, const char *s, size_t n, bool keep_nul);
+
 /*
  * json_append_string: s (n bytes, valid UTF-8 as yajl checked it) as a
  * quoted JSON string. Runs of plain bytes are appended in one go. Returns
@@ -33,6 +35,21 @@ static const char escape_char[256] = {
  */
 bool
 json_append_string(Buf *b, const char *s, size_t n)
+{
+	return json_quote(b, s, n, false);
+}
+
+/* json_append_string_as_sent: the same, but a NUL byte is written as
+ * \u0000 and the bytes are not checked: the string as the API sent it. */
+void
+json_append_string_as_sent(Buf *b, const char *s, size_t n)
+{
+	(void) json_quote(b, s, n, true);
+}
+
+/* json_quote: the two above; keep_nul writes NUL as \u0000. */
+static bool
+json_quote(Buf *b, const char *s, size_t n, bool keep_nul)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *) s;
@@ -46,11 +63,30 @@ json_append_string(Buf *b, const char *s, size_t n)
 	{
 		char		e = escape_char[p[i]];
 
+		/* as sent: a lone surrogate can only come from a \uD800..\uDFFF
+		 * escape that yajl decoded; write that escape again */
+		if (keep_nul && p[i] == 0xED && i + 2 < n && (p[i + 1] & 0xE0) == 0xA0 &&
+			(p[i + 2] & 0xC0) == 0x80)
+		{
+			unsigned	cp = 0xD000 | ((p[i + 1] & 0x3Fu) << 6) | (p[i + 2] & 0x3Fu);
+
+			buf_append(b, s + run, i - run);
+			esc[0] = '\\';
+			esc[1] = 'u';
+			esc[2] = hex[cp >> 12];
+			esc[3] = hex[(cp >> 8) & 15];
+			esc[4] = hex[(cp >> 4) & 15];
+			esc[5] = hex[cp & 15];
+			buf_append(b, esc, 6);
+			i += 2;
+			run = i + 1;
+			continue;
+		}
 		if (e == 0)
 			continue;
 		buf_append(b, s + run, i - run);
 		run = i + 1;
-		if (p[i] == 0)
+		if (p[i] == 0 && !keep_nul)
 		{
 			dropped = true;
 			continue;

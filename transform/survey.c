@@ -100,6 +100,13 @@ struct Transform
 	uint8_t    *lvl;			/* LVL_* per captured level */
 	size_t		cap_index;		/* the field being captured */
 
+	/* want_raw: the current record written again from the original bytes
+	 * (U+0000 as \u0000, no Unicode clean-up): the record as sent, for
+	 * `wvetl extract` */
+	Buf			sent;
+	uint8_t    *slvl;			/* LVL_* per open level of the record */
+	int			sent_level;		/* > 0 while a record is being written */
+
 	Buf			clean;			/* the current string, when text_clean changed it */
 	unsigned	clean_flags;	/* TEXT_* of the current string */
 
@@ -137,6 +144,10 @@ static int	reject_emit(Transform *t, const char *raw, size_t len, const char *re
 static void set_yajl_error(Transform *t, const char *data, size_t len, bool at_finish);
 static Transform *event(void *ctx);
 static bool clean_string(Transform *t, const char **s, size_t *n);
+static void sent_scalar(Transform *t, FieldKind kind, const char *s, size_t n);
+static void sent_key(Transform *t, const char *s, size_t n);
+static void sent_open(Transform *t, bool is_array);
+static void sent_begin(Transform *t, bool is_array);
 
 static const yajl_callbacks callbacks = {
 	cb_null,
@@ -177,10 +188,11 @@ transform_new(const TransformOptions *opt, RecordSink on_record,
 	t->on_reject = on_reject;
 	t->ctx = ctx;
 	t->lvl = malloc((size_t) t->opt.max_depth + 1);
+	t->slvl = malloc((size_t) t->opt.max_depth + 1);
 	/* Default config: UTF-8 validated, one value, no trailing garbage,
 	 * no partial values, no comments. */
 	t->yh = yajl_alloc(&callbacks, NULL, t);
-	if (t->lvl == NULL || t->yh == NULL)
+	if (t->lvl == NULL || t->slvl == NULL || t->yh == NULL)
 	{
 		transform_free(t);
 		return NULL;
@@ -197,7 +209,9 @@ transform_free(Transform *t)
 		yajl_free(t->yh);
 	record_scratch_free(&t->rs);
 	buf_free(&t->clean);
+	buf_free(&t->sent);
 	free(t->lvl);
+	free(t->slvl);
 	free(t);
 }
 
@@ -463,6 +477,8 @@ cap_end(Transform *t)
 		return 1;
 	/* A whole non-object element of the records array: reject it. */
 	t->elem_capture = false;
+	if (t->opt.want_raw)
+		return reject_emit(t, t->sent.data, t->sent.len, "record is not a JSON object");
 	return reject_emit(t, t->rs.arena.data + f->val_off, f->val_len,
 					   "record is not a JSON object");
 }
@@ -566,6 +582,7 @@ on_start(Transform *t, bool is_array)
 	}
 	if (t->skip_depth > 0)
 		return 1;
+	sent_open(t, is_array);
 	if (t->cap_level > 0)
 		return cap_start(t, is_array);
 	if (t->rec_depth > 0)
@@ -580,6 +597,7 @@ on_start(Transform *t, bool is_array)
 	}
 	if (t->records_depth > 0 && t->depth == t->records_depth + 1)
 	{
+		sent_begin(t, is_array);
 		if (!is_array)
 			return record_begin(t);
 		/* an array where a record was expected: capture, then reject */
@@ -610,6 +628,7 @@ on_start(Transform *t, bool is_array)
 	if (ek == EK_DATA)
 	{
 		t->env.data = ENV_DATA_OBJECT;
+		sent_begin(t, false);
 		return record_begin(t);
 	}
 	t->skip_depth = t->depth;
@@ -627,6 +646,13 @@ on_end(Transform *t)
 		if (d == t->skip_depth)
 			t->skip_depth = 0;
 		return 1;
+	}
+	if (t->sent_level > 0)
+	{
+		t->sent_level--;
+		buf_putc(&t->sent, (t->slvl[t->sent_level] & LVL_ARRAY) ? ']' : '}');
+		if (t->sent_level == 0 && t->sent.failed)
+			return fail(t, "record %llu: out of memory", (unsigned long long) t->seq);
 	}
 	if (t->cap_level > 0)
 		return cap_end(t);
@@ -677,8 +703,12 @@ record_end(Transform *t)
 	v = record_type(&t->rs, seq, t->opt.want_raw, &t->rec);
 	if (v == RECORD_NOMEM)
 		return fail(t, "record %llu: out of memory", (unsigned long long) seq);
+	if (v == RECORD_REJECT && t->opt.want_raw)
+		return reject_emit(t, t->sent.data, t->sent.len, t->rs.reason.data);
 	if (v == RECORD_REJECT)
 		return reject_emit(t, t->rs.raw.data, t->rs.raw.len, t->rs.reason.data);
+	if (t->opt.want_raw)
+		t->rec.raw = (EtlStr) {t->sent.data, t->sent.len};
 	t->seq++;
 	t->env.records++;
 	if (t->on_record != NULL && !t->on_record(t->ctx, &t->rec))
@@ -727,19 +757,28 @@ event(void *ctx)
 static int
 cb_null(void *ctx)
 {
-	return on_scalar(event(ctx), FK_NULL, "null", 4);
+	Transform  *t = event(ctx);
+
+	sent_scalar(t, FK_NULL, "null", 4);
+	return on_scalar(t, FK_NULL, "null", 4);
 }
 
 static int
 cb_boolean(void *ctx, int v)
 {
-	return on_scalar(event(ctx), FK_SCALAR, v ? "true" : "false", v ? 4 : 5);
+	Transform  *t = event(ctx);
+
+	sent_scalar(t, FK_SCALAR, v ? "true" : "false", v ? 4 : 5);
+	return on_scalar(t, FK_SCALAR, v ? "true" : "false", v ? 4 : 5);
 }
 
 static int
 cb_number(void *ctx, const char *s, size_t n)
 {
-	return on_scalar(event(ctx), FK_SCALAR, s, n);
+	Transform  *t = event(ctx);
+
+	sent_scalar(t, FK_SCALAR, s, n);
+	return on_scalar(t, FK_SCALAR, s, n);
 }
 
 static int
@@ -750,6 +789,7 @@ cb_string(void *ctx, const unsigned char *s, size_t n)
 
 	if (t->skip_depth > 0)
 		return 1;
+	sent_scalar(t, FK_STRING, v, n);
 	if (!clean_string(t, &v, &n))
 		return 0;
 	return on_scalar(t, FK_STRING, v, n);
@@ -793,6 +833,7 @@ cb_map_key(void *ctx, const unsigned char *key, size_t n)
 
 	if (t->skip_depth > 0)
 		return 1;
+	sent_key(t, k, n);
 	if (!clean_string(t, &k, &n))
 		return 0;
 	if (t->cap_level > 0)
@@ -836,4 +877,66 @@ cb_map_key(void *ctx, const unsigned char *key, size_t n)
 			t->env_key = EK_OTHER;
 	}
 	return 1;
+}
+
+/*
+ * The record as sent (want_raw only): sent_begin starts it at the record's
+ * own map (or a non-object element's array), sent_open/sent_key/
+ * sent_scalar follow every event inside it with the original bytes, and
+ * on_end closes its levels. Commas as in the captures (LVL_COMMA).
+ */
+static void
+sent_begin(Transform *t, bool is_array)
+{
+	if (!t->opt.want_raw)
+		return;
+	buf_reset(&t->sent);
+	t->sent_level = 0;
+	buf_putc(&t->sent, is_array ? '[' : '{');
+	t->slvl[t->sent_level++] = is_array ? LVL_ARRAY : 0;
+}
+
+/* sent_comma: the ',' before a value in an array, or before a key. */
+static void
+sent_comma(Transform *t, bool key)
+{
+	uint8_t    *l = &t->slvl[t->sent_level - 1];
+
+	if (!key && !(*l & LVL_ARRAY))
+		return;					/* in a map the key wrote it */
+	if (*l & LVL_COMMA)
+		buf_putc(&t->sent, ',');
+	*l |= LVL_COMMA;
+}
+
+static void
+sent_open(Transform *t, bool is_array)
+{
+	if (t->sent_level == 0)
+		return;
+	sent_comma(t, false);
+	buf_putc(&t->sent, is_array ? '[' : '{');
+	t->slvl[t->sent_level++] = is_array ? LVL_ARRAY : 0;
+}
+
+static void
+sent_key(Transform *t, const char *s, size_t n)
+{
+	if (t->sent_level == 0)
+		return;
+	sent_comma(t, true);
+	json_append_string_as_sent(&t->sent, s, n);
+	buf_putc(&t->sent, ':');
+}
+
+static void
+sent_scalar(Transform *t, FieldKind kind, const char *s, size_t n)
+{
+	if (t->sent_level == 0 || t->skip_depth > 0)
+		return;
+	sent_comma(t, false);
+	if (kind == FK_STRING)
+		json_append_string_as_sent(&t->sent, s, n);
+	else
+		buf_append(&t->sent, s, n);
 }

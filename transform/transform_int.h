@@ -76,6 +76,7 @@ bool		record_build_raw(RecordScratch *rs);
 
 /* json_text.c */
 bool		json_append_string(Buf *b, const char *s, size_t n);
+void		json_append_string_as_sent(Buf *b, const char *s, size_t n);
 void		json_append_value(Buf *b, const RecordScratch *rs, const RawField *f);
 
 /* What text_clean changed in a string. */

@@ -8,11 +8,13 @@
  *       the same records and rejects, in the same order, byte for byte;
  *     - seq numbers count 0, 1, 2... over records and rejects together,
  *       and the envelope's counters equal what the sinks received;
- *     - nothing handed out holds a NUL byte or invalid UTF-8; text fields
- *       are never placeholders; answers are sorted, unique, and answer_num
- *       is set only for decimals; extras, raw and reject texts are JSON
- *       objects (or, for a non-object element, JSON values) yajl accepts;
- *       a reason is one line;
+ *     - nothing handed out holds a NUL byte or invalid UTF-8 (but raw text
+ *       with want_raw, which is the record as sent: no NUL byte, and JSON
+ *       once UTF-8 is not checked); text fields are never placeholders;
+ *       answers are sorted, unique, and answer_num is set only for
+ *       decimals; extras, raw and reject texts are JSON objects (or, for a
+ *       non-object element, JSON values) yajl accepts; a reason is one
+ *       line;
  *     - a body the transform accepts is valid JSON for yajl's tree parser.
  *   Any violation aborts (a crash for libFuzzer); ASan and UBSan catch the
  *   rest, LeakSanitizer the leaks.
@@ -22,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <yajl/yajl_parse.h>
 #include <yajl/yajl_tree.h>
 
 #include "common/buf.h"
@@ -37,6 +40,7 @@ typedef struct FuzzRun
 	uint64_t	records;
 	uint64_t	rejects;
 	bool		ok;
+	bool		as_sent;		/* want_raw: raw texts are as the body sent them */
 	char		err[ETL_ERRLEN];
 } FuzzRun;
 
@@ -137,6 +141,25 @@ check_json(const char *s, size_t n, bool object, const char *what)
 	free(copy);
 }
 
+/* check_sent: raw text as sent: no NUL byte; one JSON value (an object
+ * when asked) for a parser that does not check UTF-8. */
+static void
+check_sent(const char *s, size_t n, bool object, const char *what)
+{
+	yajl_handle h = yajl_alloc(NULL, NULL, NULL);
+	size_t		i = 0;
+
+	check(h != NULL, "out of memory");
+	check(memchr(s, '\0', n) == NULL, what);
+	yajl_config(h, yajl_dont_validate_strings, 1);
+	check(yajl_parse(h, (const unsigned char *) s, n) == yajl_status_ok &&
+		  yajl_complete_parse(h) == yajl_status_ok, what);
+	while (i < n && (s[i] == ' ' || s[i] == '\n' || s[i] == '\t' || s[i] == '\r'))
+		i++;
+	check(!object || (i < n && s[i] == '{'), what);
+	yajl_free(h);
+}
+
 /* put: a length-prefixed value (or "N" for NULL) into the run's output. */
 static void
 put(Buf *b, EtlStr s)
@@ -194,8 +217,8 @@ on_record(void *ctx, const SurveyRecord *rec)
 	put(&r->out, rec->extras);
 	if (rec->raw.ptr != NULL)
 	{
-		check_text(rec->raw, "raw: no NUL, valid UTF-8");
-		check_json(rec->raw.ptr, rec->raw.len, true, "raw is a JSON object");
+		check(r->as_sent, "raw only with want_raw");
+		check_sent(rec->raw.ptr, rec->raw.len, true, "raw is a JSON object, no NUL");
 	}
 	put(&r->out, rec->raw);
 	buf_putc(&r->out, '\n');
@@ -212,8 +235,13 @@ on_reject(void *ctx, const char *raw, size_t len, const char *reason, uint64_t s
 	check(seq == r->next_seq, "reject seq in order");
 	r->next_seq++;
 	r->rejects++;
-	check_text(s, "reject raw: no NUL, valid UTF-8");
-	check_json(raw, len, false, "reject raw is JSON");
+	if (r->as_sent)
+		check_sent(raw, len, false, "reject raw is JSON, no NUL");
+	else
+	{
+		check_text(s, "reject raw: no NUL, valid UTF-8");
+		check_json(raw, len, false, "reject raw is JSON");
+	}
 	check_text(why, "reason: valid UTF-8");
 	check(strchr(reason, '\n') == NULL && why.len > 0, "reason: one line");
 	buf_printf(&r->out, "J%llu ", (unsigned long long) seq);
@@ -315,8 +343,8 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	TransformOptions opt = {0};
-	FuzzRun		whole = {BUF_INIT, 0, 0, 0, false, ""};
-	FuzzRun		chunked = {BUF_INIT, 0, 0, 0, false, ""};
+	FuzzRun		whole = {.out = BUF_INIT};
+	FuzzRun		chunked = {.out = BUF_INIT};
 	uint64_t	h = 1469598103934665603ULL;	/* FNV-1a */
 	size_t		i;
 
@@ -331,6 +359,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		opt.max_depth = 2 + (int) ((h >> 50) % 8);
 	}
 
+	whole.as_sent = chunked.as_sent = opt.want_raw;
 	run_feed(data, size, &opt, 0, &whole);
 	run_feed(data, size, &opt, h | 1, &chunked);
 	check(!whole.out.failed && !chunked.out.failed, "out of memory");

@@ -417,12 +417,13 @@ test_chunk_sweep(void **state)
 	assert_line(&whole, " extras=|{\"time\":\"abc\",\"custom\":{\"k\":[1,-2.5e-3,\"\xc3\xbc\","
 				"{\"z\":null}],\"e\":{},\"ab\":\"c\"},\"tags\":[],"
 				"\"_nul_removed\":[\"custom\",\"result\"]}|");
+	/* raw: the record as sent, U+0000 included (wvetl extract) */
 	assert_line(&whole, " raw=|{\"agent_id\":1002,\"agent_name\":\"Ana\\x5cnMar\xc3\xad" "a\","
 				"\"date\":\"2026-01-18T23:59:59\",\"conn_id\":\"a.b.c\",\"time\":\"abc\","
 				"\"voice_message_duration\":90,\"q1\":\"3\",\"q01\":\"4\",\"Q2\":true,"
 				"\"q3\":null,\"q4\":12.50,\"custom\":{\"k\":[1,-2.5e-3,\"\xc3\xbc\","
-				"{\"z\":null}],\"e\":{},\"ab\":\"c\"},\"tags\":[],\"feeling\":\"neutral\","
-				"\"result\":\"abandon\"}|");
+				"{\"z\":null}],\"e\":{},\"a\\x5cu0000b\":\"c\\x5cu0000\"},\"tags\":[],"
+				"\"feeling\":\"neutral\",\"result\":\"\\x5cu0000abandon\"}|");
 
 	/* record 2 is rejected; 3 is loaded; 4 is rejected */
 	assert_line(&whole, "reject seq=2 reason=unreadable date \"2026-13-40 00:00:00\" "
@@ -638,10 +639,11 @@ test_nul_handling(void **state)
 	assert_line(&c, " feeling=NULL");
 	assert_line(&c, " extras=|{\"xy\":\"v\",\"deep\":[{\"k\":\"\"}],"
 				"\"_nul_removed\":[\"agent_name\",\"xy\",\"deep\",\"feeling\"]}|");
-	assert_line(&c, " raw=|{\"date\":\"2026-01-18\",\"agent_name\":\"ab\",\"xy\":\"v\","
-				"\"deep\":[{\"k\":\"\"}],\"feeling\":\"\"}|");
-	/* no \u0000 anywhere in what the sinks got */
-	assert_null(strstr(c.out.data, "u0000"));
+	/* raw is the record as sent (wvetl extract): U+0000 kept, escaped */
+	assert_line(&c, " raw=|{\"date\":\"2026-01-18\",\"agent_name\":\"\\x5cu0000a\\x5cu0000b\\x5cu0000\","
+				"\"x\\x5cu0000y\":\"v\",\"deep\":[{\"k\\x5cu0000\":\"\\x5cu0000\"}],"
+				"\"feeling\":\"\\x5cu0000\"}|");
+	/* no NUL byte anywhere in what the sinks got */
 	assert_null(strstr(c.out.data, "\\x00"));
 	collect_free(&c);
 }
@@ -678,7 +680,8 @@ test_invalid_unicode(void **state)
 	assert_line(&whole, " extras=|{\"k" R R "\":\"v\",\"n\":[\"" R R R "\",{\"" R R R "\":1}],"
 				"\"_nul_removed\":[\"q01\"],\"_invalid_unicode_replaced\":"
 				"[\"agent_name\",\"skill_name\",\"k" R R "\",\"n\",\"q01\"]}|");
-	assert_line(&whole, "reject seq=1 reason=unreadable date \"" R R R "\" raw=|{\"date\":\"" R R R "\"}|");
+	/* the reject's raw is as sent: the lone surrogate as its escape */
+	assert_line(&whole, "reject seq=1 reason=unreadable date \"" R R R "\" raw=|{\"date\":\"\\x5cudc01\"}|");
 	assert_line(&whole, "reject seq=2 reason=record is not a JSON object raw=|\"" R R R "\"|");
 	for (chunk = 1; chunk <= 16; chunk++)
 	{
