@@ -119,7 +119,17 @@ static const char *const target_what[TARGET_COUNT] = {
 	"   last_loaded_at = now(), run_id = excluded.run_id" \
 	"  WHERE (r.operation, r.conn_id, r.answered_at, r.agent_id, r.skill_id)" \
 	"   IS NOT DISTINCT FROM (excluded.operation, excluded.conn_id," \
-	"   excluded.answered_at, excluded.agent_id, excluded.skill_id)" \
+	"   excluded.answered_at, excluded.agent_id, excluded.skill_id)"
+#define MERGE_CHANGED \
+	"   AND (r.agent_name, r.agent_dni, r.skill_name, r.ani, r.customer_id," \
+	"    r.voice_message_duration_s, r.type_interaction, r.result, r.duration_s," \
+	"    r.voice_message, r.feeling, r.extras)" \
+	"   IS DISTINCT FROM (excluded.agent_name, excluded.agent_dni," \
+	"    excluded.skill_name, excluded.ani, excluded.customer_id," \
+	"    excluded.voice_message_duration_s, excluded.type_interaction," \
+	"    excluded.result, excluded.duration_s, excluded.voice_message," \
+	"    excluded.feeling, excluded.extras)"
+#define MERGE_RETURNING \
 	"  RETURNING r.response_id, (r.xmax = 0) AS fresh," \
 	"   (r.first_loaded_at = now()) AS this_tx),"
 #define MERGE_COUNTS \
@@ -131,7 +141,7 @@ static const char *const target_what[TARGET_COUNT] = {
 /* With repeats of one identity in the stage: every answer of an updated
  * response goes, and the winners' answers come in (merge_answers_dup_sql). */
 static const char merge_upsert_sql[] =
-	MERGE_UPSERT
+	MERGE_UPSERT MERGE_RETURNING
 	" d AS ("
 	"  DELETE FROM survey_answer a USING u"
 	"  WHERE a.response_id = u.response_id AND NOT u.fresh)"
@@ -144,10 +154,29 @@ static const char merge_upsert_sql[] =
  * which measured about half the merge's time on a 100k-record reload.
  */
 static const char merge_upsert_diff_sql[] =
-	MERGE_UPSERT
+	MERGE_UPSERT MERGE_RETURNING
 	" d AS ("
 	"  DELETE FROM survey_answer a USING u"
 	"  WHERE a.response_id = u.response_id AND NOT u.fresh"
+	"   AND NOT EXISTS (SELECT 1 FROM wvetl_stage_answer n"
+	"    WHERE n.response_id = a.response_id AND n.question_no = a.question_no"
+	"     AND n.answer_text = a.answer_text"
+	"     AND n.answer_num IS NOT DISTINCT FROM a.answer_num))"
+	MERGE_COUNTS;
+
+/*
+ * LOAD_MERGE without repeats (a reload, a sync's lookback): a response whose
+ * values did not change is not written again either (its last_loaded_at and
+ * run_id stay those of the load that last changed it), so the statement
+ * touches only new and changed rows; answers are compared for every staged
+ * response, changed or not. Identity collisions are looked for before it
+ * (merge_collision_table_sql), since an untouched row no longer tells.
+ */
+static const char merge_upsert_changed_sql[] =
+	MERGE_UPSERT MERGE_CHANGED MERGE_RETURNING
+	" d AS ("
+	"  DELETE FROM survey_answer a USING w"
+	"  WHERE a.response_id = w.response_id"
 	"   AND NOT EXISTS (SELECT 1 FROM wvetl_stage_answer n"
 	"    WHERE n.response_id = a.response_id AND n.question_no = a.question_no"
 	"     AND n.answer_text = a.answer_text"
@@ -528,6 +557,24 @@ window_merge_check(Loader *l, LoadCounts *c, uint64_t *winners)
 	return true;
 }
 
+static bool window_collision_report(Loader *l, uint64_t count);
+
+/* window_collision_check: false (logged) when a staged identity's
+ * response_id belongs to another identity in survey_response. */
+static bool
+window_collision_check(Loader *l)
+{
+	PGresult   *res = pg_query(l->conn, "looking for identity collisions",
+							   merge_collision_table_sql, 0, NULL);
+	bool		clear;
+
+	if (res == NULL)
+		return false;
+	clear = (PQntuples(res) == 0);
+	PQclear(res);
+	return clear || window_collision_report(l, 1);
+}
+
 /* window_collision_report: log the identity collision the upsert met (one
  * example). Always false, for the caller to return. */
 static bool
@@ -567,6 +614,7 @@ window_merge(Loader *l, LoadCounts *c, uint64_t staged)
 	uint64_t	updated;
 	uint64_t	repeats;
 	bool		stage_dups;
+	bool		changed_only;
 	PGresult   *res;
 
 	/* no ANALYZE of the stage: the planner sizes temp tables from their
@@ -575,14 +623,22 @@ window_merge(Loader *l, LoadCounts *c, uint64_t staged)
 	if (!window_merge_check(l, c, &winners))
 		return false;
 	stage_dups = c->duplicates > 0;
+	changed_only = (l->mode == LOAD_MERGE && !stage_dups);
+	if (changed_only && !window_collision_check(l))
+		return false;
 	res = pg_query(l->conn, "merging survey responses",
-				   stage_dups ? merge_upsert_sql : merge_upsert_diff_sql, 0, NULL);
+				   stage_dups ? merge_upsert_sql
+				   : changed_only ? merge_upsert_changed_sql : merge_upsert_diff_sql, 0, NULL);
 	if (res == NULL)
 		return false;
 	fresh = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
 	updated = strtoull(PQgetvalue(res, 0, 1), NULL, 10);
 	repeats = strtoull(PQgetvalue(res, 0, 2), NULL, 10);
 	PQclear(res);
+	/* changed_only: an untouched row is an unchanged one (collisions were
+	 * ruled out before); it counts as updated, as a rewritten one would */
+	if (changed_only)
+		updated = winners - fresh - repeats;
 	if (fresh + updated + repeats != winners)
 		return window_collision_report(l, winners - fresh - updated - repeats);
 	c->inserted = c->records - staged + fresh;

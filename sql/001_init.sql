@@ -51,8 +51,8 @@ COMMENT ON COLUMN survey_response.duration_s IS 'The record''s time (duration), 
 COMMENT ON COLUMN survey_response.extras IS
 	'Unknown keys with their JSON values, values that could not be typed (as sent), and load notes such as _nul_removed.';
 COMMENT ON COLUMN survey_response.first_loaded_at IS 'When the row was first loaded; kept on updates.';
-COMMENT ON COLUMN survey_response.last_loaded_at IS 'When the row was last loaded (inserted or updated).';
-COMMENT ON COLUMN survey_response.run_id IS 'etl_run.run_id of the run that last loaded the row.';
+COMMENT ON COLUMN survey_response.last_loaded_at IS 'When the row was last inserted or changed (a reload that finds the record unchanged does not write it again).';
+COMMENT ON COLUMN survey_response.run_id IS 'etl_run.run_id of the run that last inserted or changed the row.';
 
 -- survey_answer ------------------------------------------------------------
 
