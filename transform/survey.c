@@ -700,7 +700,9 @@ record_end(Transform *t)
 	uint64_t	seq = t->seq;
 
 	t->rec_depth = 0;
-	v = record_type(&t->rs, seq, t->opt.want_raw, &t->rec);
+	/* with want_raw, rec->raw is the record as sent (t->sent), set below:
+	 * the cleaned raw text need not be built (rejects still build it) */
+	v = record_type(&t->rs, seq, false, &t->rec);
 	if (v == RECORD_NOMEM)
 		return fail(t, "record %llu: out of memory", (unsigned long long) seq);
 	if (v == RECORD_REJECT && t->opt.want_raw)
