@@ -22,6 +22,7 @@ through a small control plane:
              since it was added. Kinds:
              {"status":403,"msg":".."}     envelope with that status
              {"status":200,"body":"..","content_type":"text/html"}  raw
+             ({"body_b64": ".."}: the body's bytes in base64, any bytes)
              {"cut_after":N}   Content-Length of the real body, N bytes, close
              {"delay":S}       sleep S seconds, then the real answer
              {"stall":true}    headers and 16 bytes, then hang until the
@@ -65,6 +66,7 @@ first records of each block of 50 carry one forced awkward feature each
 """
 
 import argparse
+import base64
 import datetime
 import hashlib
 import json
@@ -841,8 +843,10 @@ class Handler(BaseHTTPRequestHandler):
         if "cut_after" in f or "stall" in f or "trickle" in f:
             return False
         status = int(f.get("status", 500))
-        if "body" in f:
-            self.send_body(status, f["body"],
+        if "body" in f or "body_b64" in f:
+            body = (base64.b64decode(f["body_b64"]) if "body_b64" in f
+                    else f["body"])
+            self.send_body(status, body,
                            f.get("content_type", "application/json"), done)
         else:
             msg = f.get("msg", "Internal Server Error" if status >= 500
