@@ -6,7 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd)
 demo="$top/.demo"
-pgdata="$demo/pgdata"
 port=${WVETL_DEMO_PGPORT:-54329}
 bindir=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 
@@ -14,6 +13,20 @@ as_pg() {
 	# initdb and postgres refuse to run as root: use the postgres account then.
 	if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
+
+# pg_base: where the cluster and its socket live: .demo/, unless the demo
+# runs as root in a directory the postgres account cannot reach (a clone
+# in /root, say): then under /var/lib/postgresql, one per checkout.
+pg_base() {
+	if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$top" 2>/dev/null; then
+		echo "/var/lib/postgresql/wvetl-demo-$(printf %s "$top" | md5sum | cut -c1-12)"
+	else
+		echo "$demo"
+	fi
+}
+base=$(pg_base)
+pgdata="$base/pgdata"
+rundir="$base/run"
 
 stop() {
 	if [ -f "$demo/api.pid" ]; then
@@ -23,22 +36,29 @@ stop() {
 	if [ -f "$pgdata/postmaster.pid" ]; then
 		as_pg "$bindir/pg_ctl" -D "$pgdata" -m fast -w stop >/dev/null || true
 	fi
-	echo "demo stopped (its data stays in .demo/; rm -rf .demo to drop it)"
+	if [ "$base" = "$demo" ]; then
+		echo "demo stopped (its data stays in .demo/; rm -rf .demo to drop it)"
+	else
+		echo "demo stopped (its data stays in $base and .demo/; rm -rf both to drop it)"
+	fi
 }
 
 start() {
-	mkdir -p "$demo/run"
-	if [ "$(id -u)" = 0 ]; then chown postgres "$demo" "$demo/run"; fi
+	mkdir -p "$demo" "$rundir"
+	if [ "$(id -u)" = 0 ]; then chown postgres "$base" "$rundir"; fi
+	if [ "$base" != "$demo" ]; then
+		echo "== the postgres account cannot reach $top: the demo's cluster lives in $base"
+	fi
 	if [ ! -f "$pgdata/PG_VERSION" ]; then
-		echo "== creating a PostgreSQL cluster in .demo/pgdata"
+		echo "== creating a PostgreSQL cluster in $pgdata"
 		as_pg "$bindir/initdb" -D "$pgdata" -A trust -U wvetl -E UTF8 --locale=C.UTF-8 >/dev/null
 	fi
 	if ! as_pg "$bindir/pg_ctl" -D "$pgdata" status >/dev/null 2>&1; then
-		echo "== starting PostgreSQL on port $port (socket in .demo/run)"
-		as_pg "$bindir/pg_ctl" -D "$pgdata" -w -l "$demo/postgres.log" \
-			-o "-p $port -k $demo/run -c listen_addresses=''" start >/dev/null
+		echo "== starting PostgreSQL on port $port (socket in $rundir)"
+		as_pg "$bindir/pg_ctl" -D "$pgdata" -w -l "$base/postgres.log" \
+			-o "-p $port -k $rundir -c listen_addresses=''" start >/dev/null
 	fi
-	export PGHOST="$demo/run" PGPORT="$port" PGUSER=wvetl PGDATABASE=postgres
+	export PGHOST="$rundir" PGPORT="$port" PGUSER=wvetl PGDATABASE=postgres
 
 	if [ -f "$demo/api.pid" ] && kill -0 "$(cat "$demo/api.pid")" 2>/dev/null; then :; else
 		echo "== starting the mock Wolkvox API on 127.0.0.1"
@@ -55,7 +75,7 @@ base_url = http://127.0.0.1:$api_port/api/v2/reports_manager.php
 token = demo-token
 timezone = America/Bogota
 [database]
-conninfo = host=$demo/run port=$port user=wvetl dbname=postgres
+conninfo = host=$rundir port=$port user=wvetl dbname=postgres
 [sync]
 operation = demo
 start = $(date -d '30 days ago' +%F)
@@ -88,7 +108,7 @@ SELECT r.agent_name,
 SQL
 	cat <<TXT
 
-Open the warehouse:  psql "host=$demo/run port=$port user=wvetl dbname=postgres"
+Open the warehouse:  psql "host=$rundir port=$port user=wvetl dbname=postgres"
 Run a sync:          bin/wvetl -c .demo/wvetl.ini sync
 Status:              bin/wvetl -c .demo/wvetl.ini status
 Stop the demo:       make demo-stop   (data stays in .demo/; rm -rf .demo to drop it)
