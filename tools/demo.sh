@@ -111,7 +111,7 @@ SQL
 Open the warehouse:  psql "host=$rundir port=$port user=wvetl dbname=postgres"
 Run a sync:          bin/wvetl -c .demo/wvetl.ini sync
 Status:              bin/wvetl -c .demo/wvetl.ini status
-Stop the demo:       make demo-stop   (data stays in .demo/; rm -rf .demo to drop it)
+Stop the demo:       make demo-stop   (data stays in $base; rm -rf it to drop it)
 TXT
 }
 
