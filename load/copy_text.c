@@ -66,12 +66,14 @@ copy_text_field(Buf *out, EtlStr value)
 	buf_append(out, p + start, value.len - start);
 }
 
-/* copy_text_int: append v in decimal (no snprintf on the per-record path). */
-void
-copy_text_int(Buf *out, int64_t v)
+/*
+ * int_to_decimal: v in decimal, written at the end of tmp (no snprintf on
+ * the per-record path); returns where the digits start, *len their count.
+ */
+const char *
+int_to_decimal(char tmp[INT_DECIMAL_MAX], int64_t v, size_t *len)
 {
-	char		tmp[24];
-	char	   *end = tmp + sizeof(tmp);
+	char	   *end = tmp + INT_DECIMAL_MAX;
 	char	   *p = end;
 	uint64_t	u = v < 0 ? (uint64_t) 0 - (uint64_t) v : (uint64_t) v;
 
@@ -82,7 +84,19 @@ copy_text_int(Buf *out, int64_t v)
 	} while (u != 0);
 	if (v < 0)
 		*--p = '-';
-	buf_append(out, p, (size_t) (end - p));
+	*len = (size_t) (end - p);
+	return p;
+}
+
+/* copy_text_int: append v in decimal. */
+void
+copy_text_int(Buf *out, int64_t v)
+{
+	char		tmp[INT_DECIMAL_MAX];
+	size_t		len;
+	const char *p = int_to_decimal(tmp, v, &len);
+
+	buf_append(out, p, len);
 }
 
 /* put2: two decimal digits of v (0..99) at p. */

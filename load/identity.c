@@ -13,7 +13,6 @@
  *   sql/001_init.sql computes the same value.
  */
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "load/load.h"
@@ -33,11 +32,12 @@
 static void
 identity_put(GChecksum *md5, const char *p, size_t len)
 {
-	char		prefix[24];
-	int			n;
+	char		tmp[INT_DECIMAL_MAX];
+	size_t		n;
+	const char *digits = int_to_decimal(tmp, p != NULL ? (int64_t) len : 0, &n);
 
-	n = snprintf(prefix, sizeof(prefix), "%zu:", p != NULL ? len : 0);
-	g_checksum_update(md5, (const guchar *) prefix, n);
+	g_checksum_update(md5, (const guchar *) digits, (gssize) n);
+	g_checksum_update(md5, (const guchar *) ":", 1);
 	if (p != NULL && len > 0)
 		g_checksum_update(md5, (const guchar *) p, (gssize) len);
 }
@@ -51,18 +51,19 @@ int64_t
 identity_response_id(GChecksum *md5, const char *operation,
 					 size_t operation_len, const SurveyRecord *rec)
 {
-	char		epoch[24];
+	char		tmp[INT_DECIMAL_MAX];
+	const char *epoch;
+	size_t		n;
 	guint8		digest[16];
 	gsize		digest_len = sizeof(digest);
 	int64_t		secs;
 	uint64_t	v;
-	int			n;
 
 	g_checksum_reset(md5);
 	identity_put(md5, operation, operation_len);
 	identity_put(md5, rec->field[SF_CONN_ID].ptr, rec->field[SF_CONN_ID].len);
-	n = snprintf(epoch, sizeof(epoch), "%lld", (long long) rec->answered_at);
-	identity_put(md5, epoch, (size_t) n);
+	epoch = int_to_decimal(tmp, rec->answered_at, &n);
+	identity_put(md5, epoch, n);
 	identity_put(md5, rec->field[SF_AGENT_ID].ptr, rec->field[SF_AGENT_ID].len);
 	identity_put(md5, rec->field[SF_SKILL_ID].ptr, rec->field[SF_SKILL_ID].len);
 	g_checksum_get_digest(md5, digest, &digest_len);

@@ -109,6 +109,8 @@ char	   *pg_quote_ident(PGconn *conn, const char *name);
 	"voice_message, feeling, extras, run_id"
 #define COPY_ANSWER_COLS "response_id, question_no, answer_text, answer_num"
 
+#define INT_DECIMAL_MAX 24		/* bytes int_to_decimal needs */
+const char *int_to_decimal(char tmp[INT_DECIMAL_MAX], int64_t v, size_t *len);
 void		copy_text_int(Buf *out, int64_t v);
 void		copy_text_timestamp(Buf *out, int64_t epoch);
 void		copy_row_response(Buf *b, int64_t id, const char *op_field,
