@@ -160,23 +160,43 @@ copy_text_opt_int(Buf *out, bool present, int64_t v)
 }
 
 /*
+ * content_hash_add: feed the bytes b gained since offset from to the
+ * content hash (nothing when there is no hash or the buffer failed: the
+ * window fails on the buffer anyway).
+ */
+static void
+content_hash_add(XXH3_state_t *h, const Buf *b, size_t from)
+{
+	if (h != NULL && !b->failed && b->len > from)
+		(void) XXH3_64bits_update(h, b->data + from, b->len - from);
+}
+
+/*
  * copy_row_response: append one survey_response COPY row, columns in the
  * order of COPY_RESPONSE_COLS (load_int.h), then seq when seq >= 0 (the
  * staging table's extra column), then the newline. op_field is the
  * operation already escaped, with its leading tab (the same for every row
  * of a window, so it is escaped once).
+ *
+ * content_hash is h's digest once the columns operation..extras are fed
+ * to it; h already holds the record's answers (copy_row_answers), so the
+ * hash covers every value the record writes, and nothing of the load
+ * (run_id, seq). With h NULL the column is \N.
  */
 void
 copy_row_response(Buf *b, int64_t id, const char *op_field, size_t op_field_len,
-				  const SurveyRecord *rec, int64_t run_id, int64_t seq)
+				  const SurveyRecord *rec, int64_t run_id, int64_t seq,
+				  XXH3_state_t *h)
 {
 	const EtlStr *f = rec->field;
 	static const SurveyField before_ts[] = {
 		SF_CONN_ID, SF_AGENT_ID, SF_AGENT_NAME, SF_AGENT_DNI, SF_SKILL_ID, SF_SKILL_NAME
 	};
 	size_t		i;
+	size_t		from;
 
 	copy_text_int(b, id);
+	from = b->len;
 	buf_append(b, op_field, op_field_len);
 	for (i = 0; i < sizeof(before_ts) / sizeof(before_ts[0]); i++)
 	{
@@ -203,8 +223,14 @@ copy_row_response(Buf *b, int64_t id, const char *op_field, size_t op_field_len,
 	copy_text_field(b, f[SF_FEELING]);
 	buf_putc(b, '\t');
 	copy_text_field(b, rec->extras);
+	content_hash_add(h, b, from);
 	buf_putc(b, '\t');
 	copy_text_int(b, run_id);
+	buf_putc(b, '\t');
+	if (h != NULL)
+		copy_text_int(b, (int64_t) XXH3_64bits_digest(h));
+	else
+		buf_append(b, "\\N", 2);
 	if (seq >= 0)
 	{
 		buf_putc(b, '\t');
@@ -214,23 +240,32 @@ copy_row_response(Buf *b, int64_t id, const char *op_field, size_t op_field_len,
 }
 
 /* copy_row_answers: append one survey_answer COPY row per answer of rec
- * (COPY_ANSWER_COLS order, then seq when seq >= 0). */
+ * (COPY_ANSWER_COLS order, then seq when seq >= 0), feeding each row's
+ * columns after response_id to h (when not NULL) for the content hash. */
 void
-copy_row_answers(Buf *b, int64_t id, const SurveyRecord *rec, int64_t seq)
+copy_row_answers(Buf *b, int64_t id, const SurveyRecord *rec, int64_t seq,
+				 XXH3_state_t *h)
 {
 	size_t		i;
 
 	for (i = 0; i < rec->n_answers; i++)
 	{
 		const SurveyAnswer *a = &rec->answers[i];
+		size_t		from;
 
 		copy_text_int(b, id);
 		buf_putc(b, '\t');
+		from = b->len;
 		copy_text_int(b, a->question_no);
 		buf_putc(b, '\t');
 		copy_text_field(b, a->text);
 		buf_putc(b, '\t');
 		copy_text_field(b, a->num);
+		/* a newline ends each answer in the hash, so that answers
+		 * ("1\tx", "2\ty") and one answer spanning them cannot agree */
+		content_hash_add(h, b, from);
+		if (h != NULL)
+			(void) XXH3_64bits_update(h, "\n", 1);
 		if (seq >= 0)
 		{
 			buf_putc(b, '\t');

@@ -9,6 +9,7 @@
 
 #include <glib.h>
 #include <libpq-fe.h>
+#include <xxhash.h>
 
 #include "common/buf.h"
 #include "load/load.h"
@@ -33,6 +34,22 @@ typedef struct IdSet
 	size_t		count;			/* ids answered "new" */
 	bool		failed;			/* no memory: every answer is "seen" */
 } IdSet;
+
+/* The dimensions folded client-side (dimensions.c). */
+typedef enum DimKind
+{
+	DIM_AGENT = 0,
+	DIM_SKILL,
+	DIM_COUNT
+} DimKind;
+
+#define DIM_CAP_DEFAULT 20000	/* ids per dimension and window */
+
+typedef struct DimSet
+{
+	GHashTable *map;			/* id (owned string) -> entry */
+	bool		overflow;		/* over dim_cap ids: folded in SQL instead */
+} DimSet;
 
 /* Rows waiting to be sent to one target (whole rows only). */
 typedef struct CopyTarget
@@ -63,12 +80,20 @@ struct Loader
 	CopyTargetId active;		/* the COPY in progress, or TARGET_NONE */
 	CopyTarget	target[TARGET_COUNT];
 	uint64_t	seq;			/* arrival order of records and rejects */
-	IdSet		ids;			/* LOAD_FAST: ids sent to the final tables */
+	IdSet		ids;			/* ids the window sent (LOAD_FAST: to the final
+								 * tables) */
+	uint64_t	maybe_repeats;	/* LOAD_MERGE: ids ids may have seen before */
+	int64_t		id_min;			/* the window's lowest and highest response_id */
+	int64_t		id_max;
 	FILE	   *reject_spool;	/* this window's reject rows (COPY text), kept
 								 * so they survive a rolled-back window */
 	uint64_t	spooled_rejects;
 	Buf			op_field;		/* operation, COPY-escaped, with its tab */
 	GChecksum  *md5;			/* reused by the identity hash */
+	XXH3_state_t *content;		/* reused by the content hash (copy_text.c) */
+	DimSet		dims[DIM_COUNT];	/* the open window's agents and skills */
+	size_t		dim_cap;		/* DIM_CAP_DEFAULT; tests lower it */
+	Buf			dim_key;		/* scratch: an id, NUL-terminated */
 };
 
 /* pg.c --------------------------------------------------------------------*/
@@ -106,7 +131,7 @@ char	   *pg_quote_ident(PGconn *conn, const char *name);
 	"response_id, operation, conn_id, agent_id, agent_name, agent_dni, " \
 	"skill_id, skill_name, answered_at, ani, customer_id, " \
 	"voice_message_duration_s, type_interaction, result, duration_s, " \
-	"voice_message, feeling, extras, run_id"
+	"voice_message, feeling, extras, run_id, content_hash"
 #define COPY_ANSWER_COLS "response_id, question_no, answer_text, answer_num"
 
 #define INT_DECIMAL_MAX 24		/* bytes int_to_decimal needs */
@@ -115,8 +140,9 @@ void		copy_text_int(Buf *out, int64_t v);
 void		copy_text_timestamp(Buf *out, int64_t epoch);
 void		copy_row_response(Buf *b, int64_t id, const char *op_field,
 							  size_t op_field_len, const SurveyRecord *rec,
-							  int64_t run_id, int64_t seq);
-void		copy_row_answers(Buf *b, int64_t id, const SurveyRecord *rec, int64_t seq);
+							  int64_t run_id, int64_t seq, XXH3_state_t *h);
+void		copy_row_answers(Buf *b, int64_t id, const SurveyRecord *rec, int64_t seq,
+							 XXH3_state_t *h);
 
 /* identity.c --------------------------------------------------------------*/
 
@@ -151,6 +177,10 @@ bool		state_window_bookkeeping(Loader *l, int64_t new_watermark,
 
 /* dimensions.c ------------------------------------------------------------*/
 
+bool		dims_init(Loader *l);
+void		dims_reset(Loader *l);
+void		dims_free(Loader *l);
+void		dims_add(Loader *l, const SurveyRecord *rec);
 bool		dimensions_update(Loader *l, uint64_t written);
 
 #endif							/* WVETL_LOAD_INT_H */

@@ -71,7 +71,9 @@ loader_connect(const LoadOptions *opt)
 	l->timezone = state_dup(opt->timezone != NULL && opt->timezone[0] ? opt->timezone : "UTC");
 	l->report = state_dup(opt->report);
 	l->md5 = g_checksum_new(G_CHECKSUM_MD5);
-	if (!l->schema || !l->operation || !l->timezone || !l->report || !l->md5)
+	l->content = XXH3_createState();
+	if (!l->schema || !l->operation || !l->timezone || !l->report || !l->md5 ||
+		!l->content || !dims_init(l))
 	{
 		log_error("load", "out of memory");
 		goto fail;
@@ -115,6 +117,8 @@ loader_free(Loader *l)
 	idset_free(&l->ids);
 	if (l->md5 != NULL)
 		g_checksum_free(l->md5);
+	XXH3_freeState(l->content);
+	dims_free(l);
 	free(l->schema);
 	free(l->operation);
 	free(l->timezone);

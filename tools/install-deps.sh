@@ -4,7 +4,7 @@
 # fetched. Runs apt-get as root, or through sudo.
 set -eu
 PKGS="build-essential pkg-config libcurl4-openssl-dev libyajl-dev libpq-dev \
-zlib1g-dev libglib2.0-dev libcmocka-dev postgresql postgresql-contrib \
+zlib1g-dev libglib2.0-dev libxxhash-dev libcmocka-dev postgresql postgresql-contrib \
 python3 python3-psycopg2 clang libclang-rt-14-dev valgrind time curl jq bsdutils"
 missing=""
 for p in $PKGS; do

@@ -209,39 +209,132 @@ test_row_with_all_types(void **state)
 
 	buf_putc(&op, '\t');
 	copy_text_field(&op, S("op\t1"));
-	copy_row_response(&b, 42, op.data, op.len, &rec, 9, -1);
+	copy_row_response(&b, 42, op.data, op.len, &rec, 9, -1, NULL);
 	assert_string_equal(buf_cstr(&b),
 						"42\top\\t1\tc-1\t1001\tAna\\nMaría\t\\N\t7\t\\N\t"
 						"2023-11-14 22:13:20+00\t\\N\t\\N\t\\N\t\\N\t\\N\t75\t\\N\t"
-						"\\\\N\t{\"k\":\"a\\\\tb\"}\t9\n");
+						"\\\\N\t{\"k\":\"a\\\\tb\"}\t9\t\\N\n");
 	buf_reset(&b);
-	copy_row_response(&b, 42, op.data, op.len, &rec, 9, 3);
-	assert_int_equal(b.len >= 4, 1);
-	assert_memory_equal(b.data + b.len - 4, "9\t3\n", 4);
+	copy_row_response(&b, 42, op.data, op.len, &rec, 9, 3, NULL);
+	assert_int_equal(b.len >= 7, 1);
+	assert_memory_equal(b.data + b.len - 7, "9\t\\N\t3\n", 7);
 
 	buf_reset(&b);
-	copy_row_answers(&b, 42, &rec, -1);
+	copy_row_answers(&b, 42, &rec, -1, NULL);
 	assert_string_equal(buf_cstr(&b),
 						"42\t1\t5\t5\n"
 						"42\t10\tmuy\\tbien\\\\\t\\N\n");
 	buf_reset(&b);
-	copy_row_answers(&b, 42, &rec, 7);
+	copy_row_answers(&b, 42, &rec, 7, NULL);
 	assert_string_equal(buf_cstr(&b),
 						"42\t1\t5\t5\t7\n"
 						"42\t10\tmuy\\tbien\\\\\t\\N\t7\n");
-	/* 19 columns: 18 tabs per response row */
+	/* 20 columns: 19 tabs per response row */
 	buf_reset(&b);
-	copy_row_response(&b, 1, op.data, op.len, &rec, 1, -1);
+	copy_row_response(&b, 1, op.data, op.len, &rec, 1, -1, NULL);
 	{
 		size_t		i;
 		int			tabs = 0;
 
 		for (i = 0; i < b.len; i++)
 			tabs += b.data[i] == '\t';
-		assert_int_equal(tabs, 18);
+		assert_int_equal(tabs, 19);
 	}
 	buf_free(&b);
 	buf_free(&op);
+}
+
+/* content_hash: the hash of one record's rows, via the row builders. */
+static int64_t
+row_hash(const SurveyRecord *rec, int64_t id, int64_t run_id, int64_t seq)
+{
+	XXH3_state_t *h = XXH3_createState();
+	Buf			b = BUF_INIT;
+	Buf			op = BUF_INIT;
+	const char *last;
+	int64_t		v;
+
+	assert_non_null(h);
+	buf_putc(&op, '\t');
+	copy_text_field(&op, S("op"));
+	(void) XXH3_64bits_reset(h);
+	copy_row_answers(&b, id, rec, seq, h);
+	buf_reset(&b);
+	copy_row_response(&b, id, op.data, op.len, rec, run_id, seq, h);
+	/* the column after run_id */
+	buf_cstr(&b);
+	last = strstr(b.data, "\t{}\t");
+	assert_non_null(last);
+	last = strchr(last + 4, '\t');
+	assert_non_null(last);
+	v = strtoll(last + 1, NULL, 10);
+	XXH3_freeState(h);
+	buf_free(&b);
+	buf_free(&op);
+	return v;
+}
+
+/*
+ * The content hash is XXH3-64 of the record's answer rows (the columns
+ * after response_id, each row ended by a newline) followed by the response
+ * row's columns operation..extras, as COPY text: the same for the same
+ * values whatever the load (id, run, seq), different when any value or
+ * any answer differs.
+ */
+static void
+test_content_hash(void **state)
+{
+	SurveyAnswer answers[2] = {
+		{1, S("5"), S("5")},
+		{10, S("muy\tbien"), ETL_STR_NULL},
+	};
+	SurveyAnswer other[2];
+	SurveyRecord rec;
+	int64_t		base;
+	int			f;
+	static const char want[] =
+		"1\t5\t5\n10\tmuy\\tbien\t\\N\n"
+		"\top\tc-1\t\\N\t\\N\t\\N\t\\N\t\\N\t2023-11-14 22:13:20+00\t"
+		"\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t{}";
+
+	(void) state;
+	memset(&rec, 0, sizeof(rec));
+	for (f = 0; f < SF_COUNT; f++)
+		rec.field[f] = ETL_STR_NULL;
+	rec.field[SF_CONN_ID] = S("c-1");
+	rec.answered_at = 1700000000;
+	rec.extras = S("{}");
+	rec.answers = answers;
+	rec.n_answers = 2;
+
+	base = row_hash(&rec, 42, 9, -1);
+	assert_true(base == (int64_t) XXH3_64bits(want, sizeof(want) - 1));
+	assert_true(row_hash(&rec, 43, 10, 5) == base);		/* load metadata: no */
+
+	rec.field[SF_FEELING] = S("Positivo");
+	assert_true(row_hash(&rec, 42, 9, -1) != base);
+	rec.field[SF_FEELING] = ETL_STR_NULL;
+	rec.has_duration = true;							/* NULL -> 0 */
+	assert_true(row_hash(&rec, 42, 9, -1) != base);
+	rec.has_duration = false;
+	rec.answered_at++;
+	assert_true(row_hash(&rec, 42, 9, -1) != base);
+	rec.answered_at--;
+
+	memcpy(other, answers, sizeof(other));
+	rec.answers = other;
+	other[1].num = S("1");
+	assert_true(row_hash(&rec, 42, 9, -1) != base);
+	other[1].num = ETL_STR_NULL;
+	other[1].text = S("muy bien");
+	assert_true(row_hash(&rec, 42, 9, -1) != base);
+	other[1].text = answers[1].text;
+	other[1].question_no = 11;
+	assert_true(row_hash(&rec, 42, 9, -1) != base);
+	other[1].question_no = 10;
+	assert_true(row_hash(&rec, 42, 9, -1) == base);
+	rec.n_answers = 1;									/* an answer gone */
+	assert_true(row_hash(&rec, 42, 9, -1) != base);
 }
 
 int
@@ -256,6 +349,7 @@ main(void)
 		cmocka_unit_test(test_long_values),
 		cmocka_unit_test(test_ints_and_timestamps),
 		cmocka_unit_test(test_row_with_all_types),
+		cmocka_unit_test(test_content_hash),
 	};
 
 	return cmocka_run_group_tests_name("copy_text", tests, NULL, NULL);

@@ -544,6 +544,78 @@ test_identity_collision(void **state)
 						  " WHERE response_id = 16698848283449370"), "coll-60779 Agent\t0 ñ v0");
 }
 
+/* dims_window: one window of the dims test into loader b: records
+ * first..first+n-1 answered at day + i % 997 s, every third named in
+ * variant v + 1, every fifth without an agent name, plus two records of
+ * agent 1000 in the same second with names "v7" and "v8". */
+static void
+dims_window(Loader *b, long first, long n, int64_t day, int v, LoadMode mode)
+{
+	Gen			g;
+	long		i;
+	LoadCounts	out;
+
+	assert_true(loader_window_begin(b, day, day + DAY, mode));
+	for (i = first; i < first + n; i++)
+	{
+		SurveyRecord *r = gen(&g, i, day + i % 997, i % 3 == 0 ? v + 1 : v);
+
+		if (i % 5 == 0)
+			r->field[SF_AGENT_NAME] = ETL_STR_NULL;
+		assert_true(loader_add_record(b, r));
+	}
+	assert_true(loader_add_record(b, gen(&g, 100000 + 50, day + 5000, 8)));
+	assert_true(loader_add_record(b, gen(&g, 100000, day + 5000, 7)));
+	assert_int_equal(loader_window_commit(b, 0, NULL, &out), WINDOW_COMMITTED);
+}
+
+/* The agents and skills folded by the loader (a few rows sent at commit)
+ * equal those folded in SQL from the window's surveys (the fallback when a
+ * window has more than dim_cap ids), through both load paths, a reload
+ * with other names, and an older window that must not bring an old name
+ * back. */
+static void
+test_dims_fold_and_fallback(void **state)
+{
+	Loader	   *l = *state;
+	LoadOptions o = opt;
+	Loader	   *b[2];
+	int			k;
+	static const char dims_sql[] =
+		"SELECT string_agg(concat_ws('|', kind, id, name, name_at, first_seen, last_seen),"
+		" ',' ORDER BY kind, id) FROM ("
+		" SELECT 'a' AS kind, agent_id AS id, agent_name AS name, name_at, first_seen,"
+		"  last_seen FROM agent WHERE operation = '%s' UNION ALL"
+		" SELECT 's', skill_id, skill_name, name_at, first_seen, last_seen"
+		"  FROM skill WHERE operation = '%s') d";
+	char		sql[2][1024];
+	char		got[2][4096];
+
+	NEED_DB(state);
+	for (k = 0; k < 2; k++)
+	{
+		o.operation = k == 0 ? "dims-client" : "dims-sql";
+		b[k] = loader_connect(&o);
+		assert_non_null(b[k]);
+		if (k == 1)
+			b[k]->dim_cap = 2;
+		dims_window(b[k], 0, 400, 10 * DAY, 0, LOAD_FAST);
+		dims_window(b[k], 0, 400, 10 * DAY, 3, LOAD_MERGE);
+		dims_window(b[k], 1000, 300, 9 * DAY, 5, LOAD_FAST);
+		snprintf(sql[k], sizeof(sql[k]), dims_sql, o.operation, o.operation);
+		snprintf(got[k], sizeof(got[k]), "%s", q(l->conn, sql[k]));
+		loader_free(b[k]);
+	}
+	assert_true(strlen(got[0]) > 100);
+	assert_string_equal(got[0], got[1]);
+	/* the tie in one second goes to the greater name; day 9 changed none */
+	assert_string_equal(q(l->conn, "SELECT agent_name FROM agent WHERE operation = 'dims-client'"
+						  " AND agent_id = '1000'"), "Agent\t0 ñ v8");
+	assert_int_equal(qn(l->conn, "SELECT count(*) FROM agent WHERE operation = 'dims-client'"
+						" AND first_seen < '1970-01-11 00:00:00+00'"), 50);
+	assert_int_equal(qn(l->conn, "SELECT count(*) FROM skill WHERE operation = 'dims-client'"), 7);
+}
+
 int
 main(void)
 {
@@ -556,6 +628,7 @@ main(void)
 		cmocka_unit_test(test_abort_and_failure),
 		cmocka_unit_test(test_lock_and_runs),
 		cmocka_unit_test(test_identity_collision),
+		cmocka_unit_test(test_dims_fold_and_fallback),
 	};
 
 	log_set_level(LOG_WARN);
