@@ -35,6 +35,7 @@
 #define RESPONSE_BATCH (64 * 1024)
 #define SIDE_BATCH (1024 * 1024)
 #define DUP_BATCH (1024 * 1024)
+#define MERGE_WORK_MEM_KB "65536"	/* work_mem in a merge window, at least */
 
 /* Bytes a target's buffer collects before it is sent. */
 static const size_t target_batch[TARGET_COUNT] = {
@@ -686,6 +687,14 @@ window_merge_changed(Loader *l, LoadCounts *c)
 
 	snprintf(lo, sizeof(lo), "%" PRId64, l->id_min);
 	snprintf(hi, sizeof(hi), "%" PRId64, l->id_max);
+	/* the joins below hash the window's ids; at the default 4 MB they
+	 * spill to disk from ~100k records on. Raised (never lowered) until
+	 * the window commits. */
+	if (!pg_command(l->conn, "setting work_mem for the merge",
+					"SELECT set_config('work_mem', '" MERGE_WORK_MEM_KB "kB', true)"
+					" FROM pg_settings WHERE name = 'work_mem'"
+					" AND setting::bigint < " MERGE_WORK_MEM_KB, 0, NULL))
+		return false;
 	if (!query_counts(l, "finding changed survey responses", changed_find_sql, 2, params,
 					  counts))
 		return false;
