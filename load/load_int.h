@@ -7,6 +7,8 @@
 #ifndef WVETL_LOAD_INT_H
 #define WVETL_LOAD_INT_H
 
+#include <stdio.h>
+
 #include <glib.h>
 #include <libpq-fe.h>
 #include <xxhash.h>
@@ -51,6 +53,13 @@ typedef struct DimSet
 	bool		overflow;		/* over dim_cap ids: folded in SQL instead */
 } DimSet;
 
+/* COPY rows waiting in an unlinked temporary file (spool.c). */
+typedef struct Spool
+{
+	FILE	   *f;				/* NULL until the first write */
+	uint64_t	bytes;			/* written since the last reset */
+} Spool;
+
 /* Rows waiting to be sent to one target (whole rows only). */
 typedef struct CopyTarget
 {
@@ -85,7 +94,9 @@ struct Loader
 	uint64_t	maybe_repeats;	/* LOAD_MERGE: ids ids may have seen before */
 	int64_t		id_min;			/* the window's lowest and highest response_id */
 	int64_t		id_max;
-	FILE	   *reject_spool;	/* this window's reject rows (COPY text), kept
+	Spool		response_spool; /* the window's response rows past the first
+								 * batch, COPYed last (window.c) */
+	Spool		reject_spool;	/* this window's reject rows (COPY text), kept
 								 * so they survive a rolled-back window */
 	uint64_t	spooled_rejects;
 	Buf			op_field;		/* operation, COPY-escaped, with its tab */
@@ -143,6 +154,13 @@ void		copy_row_response(Buf *b, int64_t id, const char *op_field,
 							  int64_t run_id, int64_t seq, XXH3_state_t *h);
 void		copy_row_answers(Buf *b, int64_t id, const SurveyRecord *rec, int64_t seq,
 							 XXH3_state_t *h);
+
+/* spool.c -----------------------------------------------------------------*/
+
+bool		spool_write(Spool *s, const char *what, const char *data, size_t len);
+bool		spool_send(Spool *s, PGconn *conn, const char *what);
+void		spool_reset(Spool *s);
+void		spool_free(Spool *s);
 
 /* identity.c --------------------------------------------------------------*/
 

@@ -119,6 +119,8 @@ loader_free(Loader *l)
 		g_checksum_free(l->md5);
 	XXH3_freeState(l->content);
 	dims_free(l);
+	spool_free(&l->response_spool);
+	spool_free(&l->reject_spool);
 	free(l->schema);
 	free(l->operation);
 	free(l->timezone);

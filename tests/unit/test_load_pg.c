@@ -544,6 +544,75 @@ test_identity_collision(void **state)
 						  " WHERE response_id = 16698848283449370"), "coll-60779 Agent\t0 ñ v0");
 }
 
+/* spool_window: n records without answers (so that only survey_response
+ * can meet a loaded identity) answered in [0, DAY), as one window. */
+static WindowResult
+spool_window(Loader *b, long n, LoadMode mode, LoadCounts *out)
+{
+	Gen			g;
+	long		i;
+
+	assert_true(loader_window_begin(b, 0, DAY, mode));
+	for (i = 0; i < n; i++)
+	{
+		SurveyRecord *r = gen(&g, i, i % DAY, 0);
+
+		r->n_answers = 0;
+		if (!loader_add_record(b, r))
+		{
+			loader_window_abort(b, "test");
+			return WINDOW_FAILED;
+		}
+	}
+	return loader_window_commit(b, DAY, NULL, out);
+}
+
+/*
+ * A window's survey_response rows past the first MiB wait in a temporary
+ * file and go in last, as one COPY: 20000 rows (3 MB) load; loading them
+ * again on the fast path is a conflict found in that last COPY (no answers
+ * to meet first), then merged; with TMPDIR unusable the window fails
+ * cleanly and loads nothing.
+ */
+static void
+test_spooled_responses(void **state)
+{
+	Loader	   *l = *state;
+	LoadOptions o = opt;
+	Loader	   *b;
+	LoadCounts	out;
+	const long	n = 20000;
+	char	   *tmpdir = getenv("TMPDIR") ? strdup(getenv("TMPDIR")) : NULL;
+
+	NEED_DB(state);
+	o.operation = "spool";
+	b = loader_connect(&o);
+	assert_non_null(b);
+	assert_int_equal(spool_window(b, n, LOAD_FAST, &out), WINDOW_COMMITTED);
+	assert_true(b->response_spool.f != NULL);	/* the file was used */
+	assert_int_equal(out.inserted, n);
+	assert_int_equal(spool_window(b, n, LOAD_FAST, &out), WINDOW_CONFLICT);
+	assert_int_equal(spool_window(b, n, LOAD_MERGE, &out), WINDOW_COMMITTED);
+	assert_int_equal(out.updated, n);
+	assert_int_equal(qn(l->conn, "SELECT count(*) FROM survey_response WHERE operation = 'spool'"), n);
+	loader_free(b);
+
+	o.operation = "spool-fail";
+	b = loader_connect(&o);
+	assert_non_null(b);
+	setenv("TMPDIR", "/nonexistent/wvetl-test", 1);
+	assert_int_equal(spool_window(b, n, LOAD_FAST, &out), WINDOW_FAILED);
+	if (tmpdir != NULL)
+		setenv("TMPDIR", tmpdir, 1);
+	else
+		unsetenv("TMPDIR");
+	free(tmpdir);
+	assert_int_equal(qn(l->conn, "SELECT count(*) FROM survey_response"
+						" WHERE operation = 'spool-fail'"), 0);
+	assert_int_equal(spool_window(b, n, LOAD_FAST, &out), WINDOW_COMMITTED);
+	loader_free(b);
+}
+
 /* dims_window: one window of the dims test into loader b: records
  * first..first+n-1 answered at day + i % 997 s, every third named in
  * variant v + 1, every fifth without an agent name, plus two records of
@@ -629,6 +698,7 @@ main(void)
 		cmocka_unit_test(test_lock_and_runs),
 		cmocka_unit_test(test_identity_collision),
 		cmocka_unit_test(test_dims_fold_and_fallback),
+		cmocka_unit_test(test_spooled_responses),
 	};
 
 	log_set_level(LOG_WARN);
