@@ -99,7 +99,7 @@ struct Loader
 	Spool		reject_spool;	/* this window's reject rows (COPY text), kept
 								 * so they survive a rolled-back window */
 	uint64_t	spooled_rejects;
-	Buf			op_field;		/* operation, COPY-escaped, with its tab */
+	Buf			op_field;		/* operation, as a binary COPY field */
 	GChecksum  *md5;			/* reused by the identity hash */
 	XXH3_state_t *content;		/* reused by the content hash (copy_text.c) */
 	DimSet		dims[DIM_COUNT];	/* the open window's agents and skills */
@@ -137,18 +137,31 @@ char	   *pg_quote_ident(PGconn *conn, const char *name);
 
 /* copy_text.c -------------------------------------------------------------*/
 
+#define INT_DECIMAL_MAX 24		/* bytes int_to_decimal needs */
+const char *int_to_decimal(char tmp[INT_DECIMAL_MAX], int64_t v, size_t *len);
+void		copy_text_int(Buf *out, int64_t v);
+
+/* copy_binary.c -----------------------------------------------------------*/
+
 /* The column lists the row builders write, in order. */
 #define COPY_RESPONSE_COLS \
 	"response_id, operation, conn_id, agent_id, agent_name, agent_dni, " \
 	"skill_id, skill_name, answered_at, ani, customer_id, " \
 	"voice_message_duration_s, type_interaction, result, duration_s, " \
 	"voice_message, feeling, extras, run_id, content_hash"
+#define COPY_RESPONSE_NCOLS 20
 #define COPY_ANSWER_COLS "response_id, question_no, answer_text, answer_num"
 
-#define INT_DECIMAL_MAX 24		/* bytes int_to_decimal needs */
-const char *int_to_decimal(char tmp[INT_DECIMAL_MAX], int64_t v, size_t *len);
-void		copy_text_int(Buf *out, int64_t v);
-void		copy_text_timestamp(Buf *out, int64_t epoch);
+/* Digits a decimal may have (PostgreSQL numeric's: before + after the
+ * point; transform_is_decimal keeps to them). */
+#define NUMERIC_BIN_MAX_DIGITS (131072 + 16383)
+
+#define COPY_BINARY_HEADER_LEN 19
+extern const char copy_binary_header[COPY_BINARY_HEADER_LEN];
+extern const char copy_binary_trailer[2];
+
+void		copy_binary_text_field(Buf *b, EtlStr value);
+void		copy_binary_numeric(Buf *b, EtlStr decimal);
 void		copy_row_response(Buf *b, int64_t id, const char *op_field,
 							  size_t op_field_len, const SurveyRecord *rec,
 							  int64_t run_id, int64_t seq, XXH3_state_t *h);

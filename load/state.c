@@ -79,8 +79,7 @@ loader_connect(const LoadOptions *opt)
 		goto fail;
 	}
 	l->operation_len = strlen(l->operation);
-	buf_putc(&l->op_field, '\t');
-	copy_text_field(&l->op_field, (EtlStr) {l->operation, l->operation_len});
+	copy_binary_text_field(&l->op_field, (EtlStr) {l->operation, l->operation_len});
 
 	if ((l->conn = pg_connect(opt->conninfo)) == NULL)
 		goto fail;

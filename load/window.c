@@ -76,14 +76,15 @@ static const char stage_ddl[] =
 	" response_id bigint, question_no integer, answer_text text,"
 	" answer_num numeric) ON COMMIT DELETE ROWS";
 
-#define COPY_STAGE_RESPONSE "COPY wvetl_stage_response (" RESPONSE_COLS ", seq) FROM STDIN"
-#define COPY_STAGE_ANSWER "COPY wvetl_stage_answer (" ANSWER_COLS ", seq) FROM STDIN"
+#define BINARY " WITH (FORMAT binary)"
+#define COPY_STAGE_RESPONSE "COPY wvetl_stage_response (" RESPONSE_COLS ", seq) FROM STDIN" BINARY
+#define COPY_STAGE_ANSWER "COPY wvetl_stage_answer (" ANSWER_COLS ", seq) FROM STDIN" BINARY
 #define COPY_STAGE_REJECT "COPY wvetl_stage_reject (seq, reason, raw_record) FROM STDIN"
 
 static const char *const copy_sql[2][TARGET_COUNT] = {
 	[LOAD_FAST] = {
-		"COPY survey_response (" RESPONSE_COLS ") FROM STDIN",
-		"COPY survey_answer (" ANSWER_COLS ") FROM STDIN",
+		"COPY survey_response (" RESPONSE_COLS ") FROM STDIN" BINARY,
+		"COPY survey_answer (" ANSWER_COLS ") FROM STDIN" BINARY,
 		COPY_STAGE_REJECT, COPY_STAGE_RESPONSE, COPY_STAGE_ANSWER,
 	},
 	[LOAD_MERGE] = {
@@ -91,6 +92,10 @@ static const char *const copy_sql[2][TARGET_COUNT] = {
 		COPY_STAGE_RESPONSE, COPY_STAGE_ANSWER,
 	},
 };
+
+/* Targets whose rows are in COPY's binary format (copy_binary.c); the
+ * rejects are text. */
+static const bool target_binary[TARGET_COUNT] = {true, true, false, true, true};
 
 static const char *const target_what[TARGET_COUNT] = {
 	"COPY of survey responses",
@@ -351,6 +356,12 @@ window_activate(Loader *l, CopyTargetId t)
 		return false;
 	}
 	l->active = t;
+	if (target_binary[t] &&
+		!pg_copy_send(l->conn, target_what[t], copy_binary_header, COPY_BINARY_HEADER_LEN))
+	{
+		l->failed = true;
+		return false;
+	}
 	return true;
 }
 
@@ -433,6 +444,13 @@ window_finish_active(Loader *l)
 	if (t == TARGET_NONE)
 		return true;
 	l->active = TARGET_NONE;
+	if (target_binary[t] &&
+		!pg_copy_send(l->conn, target_what[t], copy_binary_trailer, sizeof(copy_binary_trailer)))
+	{
+		(void) pg_copy_finish(l->conn, target_what[t], "sending failed", false);
+		l->failed = true;
+		return false;
+	}
 	st = pg_copy_finish(l->conn, target_what[t], NULL,
 						l->mode == LOAD_FAST &&
 						(t == TARGET_RESPONSE || t == TARGET_ANSWER));

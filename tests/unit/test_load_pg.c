@@ -544,6 +544,82 @@ test_identity_collision(void **state)
 						  " WHERE response_id = 16698848283449370"), "coll-60779 Agent\t0 ñ v0");
 }
 
+/*
+ * answer_num goes in as binary numeric (copy_binary.c): every decimal the
+ * transform accepts, up to numeric's limits, reads back exactly as
+ * PostgreSQL's own numeric_in makes the same text (value and scale).
+ */
+static void
+test_numeric_binary(void **state)
+{
+	Loader	   *l = *state;
+	static const char *const fixed[] = {
+		"0", "-0", "+0", "0.000", "-0.00", "007", "1.50", "-1.50", "0.0001", "-0.00010",
+		"5", "10", "9999", "10000", "99999999", "100000000", "12345678.87654321",
+		"-123456789.987654321", "0.00000001", "+42.4200", "1000000000000000000000001",
+		"3.14159265358979323846264338327950288419716939937510",
+	};
+	enum { NFIXED = sizeof(fixed) / sizeof(fixed[0]) };
+	char	   *big[3];
+	const char *vals[NFIXED + 3];
+	LoadOptions o = opt;
+	Loader	   *b;
+	LoadCounts	out;
+	Gen			g;
+	SurveyAnswer ans;
+	size_t		i;
+
+	NEED_DB(state);
+	big[0] = malloc(131072 + 1);	/* numeric's most integer digits */
+	big[1] = malloc(2 + 16383 + 1); /* and fraction digits */
+	big[2] = malloc(1 + 131072 + 1 + 16383 + 1);
+	assert_true(big[0] && big[1] && big[2]);
+	memset(big[0], '9', 131072);
+	big[0][131072] = '\0';
+	memcpy(big[1], "0.", 2);
+	memset(big[1] + 2, '0', 16383);
+	big[1][2 + 16383 - 1] = '7';
+	big[1][2 + 16383] = '\0';
+	big[2][0] = '-';
+	memset(big[2] + 1, '1', 131072);
+	big[2][1 + 131072] = '.';
+	memset(big[2] + 2 + 131072, '2', 16383);
+	big[2][2 + 131072 + 16383] = '\0';
+	for (i = 0; i < NFIXED; i++)
+		vals[i] = fixed[i];
+	for (i = 0; i < 3; i++)
+		vals[NFIXED + i] = big[i];
+
+	o.operation = "numeric";
+	b = loader_connect(&o);
+	assert_non_null(b);
+	assert_true(loader_window_begin(b, 0, DAY, LOAD_FAST));
+	for (i = 0; i < NFIXED + 3; i++)
+	{
+		SurveyRecord *r = gen(&g, (long) i, (int64_t) i, 0);
+
+		ans.question_no = 1;
+		ans.text = (EtlStr) {vals[i], strlen(vals[i])};
+		ans.num = ans.text;
+		r->answers = &ans;
+		r->n_answers = 1;
+		assert_true(loader_add_record(b, r));
+	}
+	assert_int_equal(loader_window_commit(b, DAY, NULL, &out), WINDOW_COMMITTED);
+	assert_int_equal(qn(l->conn, "SELECT count(*) FROM survey_answer a JOIN survey_response r"
+						" USING (response_id) WHERE r.operation = 'numeric'"), NFIXED + 3);
+	assert_int_equal(qn(l->conn, "SELECT count(*) FROM survey_answer a JOIN survey_response r"
+						" USING (response_id) WHERE r.operation = 'numeric'"
+						" AND a.answer_num::text IS DISTINCT FROM a.answer_text::numeric::text"), 0);
+	assert_string_equal(q(l->conn, "SELECT string_agg(a.answer_num::text, ' ' ORDER BY r.answered_at)"
+						  " FROM survey_answer a JOIN survey_response r USING (response_id)"
+						  " WHERE r.operation = 'numeric' AND r.answered_at < to_timestamp(8)"),
+						"0 0 0 0.000 0.00 7 1.50 -1.50");
+	loader_free(b);
+	for (i = 0; i < 3; i++)
+		free(big[i]);
+}
+
 /* spool_window: n records without answers (so that only survey_response
  * can meet a loaded identity) answered in [0, DAY), as one window. */
 static WindowResult
@@ -699,6 +775,7 @@ main(void)
 		cmocka_unit_test(test_identity_collision),
 		cmocka_unit_test(test_dims_fold_and_fallback),
 		cmocka_unit_test(test_spooled_responses),
+		cmocka_unit_test(test_numeric_binary),
 	};
 
 	log_set_level(LOG_WARN);
