@@ -44,7 +44,7 @@ OBJ_OPT := $(LIB_SRCS:%.c=build/opt/%.o) build/opt/sql_embed.o
 OBJ_SAN := $(LIB_SRCS:%.c=build/san/%.o) build/san/sql_embed.o
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/san/tests/%)
 
-.PHONY: all san unit test integration demo demo-stop bench bench-bi fuzz valgrind install clean deps format check
+.PHONY: all san unit test integration demo demo-stop bench ab bench-bi fuzz valgrind install clean deps format check
 all: bin/wvetl
 
 build/sql_embed.c: $(SQL_FILES) tools/embed-sql.sh
@@ -112,6 +112,12 @@ demo-stop:
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)bash bench/run.sh
+
+# make ab A=old/wvetl [B=bin/wvetl]: two builds, alternating (bench/ab.py).
+ab: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)test -n "$(A)" || { echo "make ab: give A=path/to/other/wvetl" >&2; exit 2; }
+	$(Q)AB_A="$(abspath $(A))" AB_B="$(abspath $(or $(B),bin/wvetl))" bash bench/run.sh
 
 # The BI benchmark (bench/bi.sh): >= 10M answers loaded through the tool,
 # then the typical dashboard queries under EXPLAIN (ANALYZE, BUFFERS).

@@ -5,6 +5,7 @@
 #   bash bench/run.sh                       N = 100k and 1M, 3 repetitions
 #   BENCH_N=100000 BENCH_REPS=1 bash bench/run.sh       a quick look
 #   BENCH_PROFILE=1 bash bench/run.sh       where the time goes (profile.py)
+#   AB_A=old/wvetl AB_B=bin/wvetl bash bench/run.sh   two builds, alternating (ab.py)
 #
 # Needs bin/wvetl (make bench builds it first; the run uses a copy taken at
 # its start), pg_virtualenv, /usr/bin/time, Debian's python3-psycopg2.
@@ -24,7 +25,9 @@ main()
 	top=$(cd "$here/.." && pwd)
 	if [ "${WV_BENCH_INNER:-}" = 1 ]; then
 		rc=0
-		if [ "${BENCH_PROFILE:-}" = 1 ]; then
+		if [ -n "${AB_A:-}" ]; then
+			/usr/bin/python3 "$here/ab.py" || rc=$?
+		elif [ "${BENCH_PROFILE:-}" = 1 ]; then
 			/usr/bin/python3 "$here/profile.py" || rc=$?
 		else
 			/usr/bin/python3 "$here/bench.py" || rc=$?
