@@ -14,6 +14,7 @@
  *   Pure: fills an errbuf, never logs.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <glib.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -620,6 +621,13 @@ config_finish(EtlConfig *cfg, char *errbuf)
 	{
 		etl_seterr(errbuf, "%sapi.timeout must be at least 1s",
 				   config_where(cfg, "api", "timeout", where, sizeof(where)));
+		return false;
+	}
+	if (cfg->ca_file != NULL && cfg->ca_file[0] != '\0' && access(cfg->ca_file, R_OK) != 0)
+	{
+		etl_seterr(errbuf, "%sapi.ca_file %s cannot be read: %s",
+				   config_where(cfg, "api", "ca_file", where, sizeof(where)),
+				   cfg->ca_file, strerror(errno));
 		return false;
 	}
 	if (!valid_identifier(cfg->schema))

@@ -56,9 +56,11 @@ wv_expect 0 --set api.base_url="$tls_url" --set api.ca_file="$tls/good.pem" extr
 assert_eq 40 "$(wc -l <"$WV_TMP/x.jsonl")" "with api.ca_file: every record of the day"
 assert_eq 1 "$(tls_stat 's["data_requests"]')" "one request over TLS"
 
-wv_expect 1 --set api.base_url="$tls_url" --set api.ca_file="$tls/missing.pem" extract --from 2026-01-05 --to 2026-01-06
-assert_contains "$(cat "$WV_TMP/err")" "api.ca_file" "a missing CA file is an error"
-assert_not_contains "$(cat "$WV_TMP/err")" "retry" "not retried"
+before=$(tls_stat 's["data_requests"]')
+wv_expect 2 --set api.base_url="$tls_url" --set api.ca_file="$tls/missing.pem" extract --from 2026-01-05 --to 2026-01-06
+assert_contains "$(cat "$WV_TMP/err")" "api.ca_file $tls/missing.pem cannot be read: No such file or directory" \
+	"a missing CA file is a configuration error, named"
+assert_eq "$before" "$(tls_stat 's["data_requests"]')" "found before any request"
 
 start_tls_mock other
 wv_expect 1 --set api.base_url="$tls_url" --set api.ca_file="$tls/other.pem" extract --from 2026-01-05 --to 2026-01-06
