@@ -68,7 +68,7 @@ static char *fetch_url(ApiClient *c, int64_t from, int64_t to);
 static void fetch_curl_error(FetchCtx *f, CURLcode rc);
 static void fetch_http_error(FetchCtx *f);
 static void text_show(const char *s, size_t len, char *out, size_t outlen);
-static void text_scrub(char *s, size_t len, const char *secret);
+static size_t text_scrub(char *s, size_t len, const char *secret);
 static bool stop_requested(const ApiClient *c);
 static double seconds_since(const struct timespec *t);
 
@@ -117,24 +117,39 @@ text_show(const char *s, size_t len, char *out, size_t outlen)
 }
 
 /*
- * text_scrub: overwrite every occurrence of secret in s[0..len) by '*'. A
- * server might echo the token back in an error body; it must not reach a
- * message or a log line through us.
+ * text_scrub: replace every occurrence of secret in s[0..len) by "***", in
+ * place (the text only shrinks); returns the new length, and ends the text
+ * with a NUL when it shrank. A server might echo the token back in an error
+ * body; it must not reach a message or a log line through us, nor its
+ * length.
  */
-static void
+static size_t
 text_scrub(char *s, size_t len, const char *secret)
 {
+	static const char mask[] = "***";
 	size_t		slen = secret ? strlen(secret) : 0;
-	char	   *p = s;
+	size_t		mlen = slen < sizeof(mask) - 1 ? slen : sizeof(mask) - 1;
+	size_t		r = 0;
+	size_t		w = 0;
 	char	   *hit;
 
 	if (slen == 0)
-		return;
-	while ((hit = memmem(p, len - (size_t) (p - s), secret, slen)) != NULL)
+		return len;
+	while (r < len && (hit = memmem(s + r, len - r, secret, slen)) != NULL)
 	{
-		memset(hit, '*', slen);
-		p = hit + slen;
+		size_t		keep = (size_t) (hit - (s + r));
+
+		memmove(s + w, s + r, keep);
+		w += keep;
+		memcpy(s + w, mask, mlen);
+		w += mlen;
+		r += keep + slen;
 	}
+	memmove(s + w, s + r, len - r);
+	w += len - r;
+	if (w < len)
+		s[w] = '\0';
+	return w;
 }
 
 /* client_hostport: "host:port" of the endpoint, for connection messages. */
@@ -584,7 +599,7 @@ fetch_http_error(FetchCtx *f)
 	char		shown[HTTP_SHOW_MAX + 8];
 	char	   *location = NULL;
 
-	text_scrub(c->errbody, f->errlen, c->token);
+	f->errlen = text_scrub(c->errbody, f->errlen, c->token);
 	res->body = c->errbody;
 	res->body_len = f->errlen;
 	if (api_envelope_message(c->errbody, f->errlen, msg, sizeof(msg)))
@@ -668,7 +683,7 @@ api_fetch(ApiClient *c, int64_t from, int64_t to,
 	if (curl_easy_getinfo(c->curl, CURLINFO_CONTENT_TYPE, &ctype) == CURLE_OK &&
 		ctype != NULL)
 		text_show(ctype, strlen(ctype), res->content_type, sizeof(res->content_type));
-	text_scrub(res->head, res->head_len, c->token);
+	res->head_len = text_scrub(res->head, res->head_len, c->token);
 
 	if (f.sink_stopped)
 	{
@@ -690,7 +705,7 @@ api_fetch(ApiClient *c, int64_t from, int64_t to,
 	else
 		res->outcome = API_OK;
 
-	text_scrub(res->message, strlen(res->message), c->token);
+	(void) text_scrub(res->message, strlen(res->message), c->token);
 	log_debug("extract", "HTTP %ld, %llu bytes, %s", res->http_status,
 			  (unsigned long long) res->bytes, api_outcome_name(res->outcome));
 	free(url);

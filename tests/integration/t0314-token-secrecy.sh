@@ -27,15 +27,16 @@ wv_control "$faults"
 wv_expect 0 -vv --set archive.dir="$arch" --set api.retries=4 --set api.maintenance_wait=0.1s \
 	backfill --from 2026-01-05 --to 2026-01-08
 err=$(cat "$WV_TMP/err")
-assert_contains "$err" "Servidor en mantenimiento (token ****" "the echoed 403 message is logged, scrubbed"
-assert_contains "$err" 'wolkvox-token: ****' "the echoed HTML page is shown, scrubbed"
-assert_contains "$err" "Validate dates entered for ****" "the echoed 404 message is logged, scrubbed"
+assert_contains "$err" "Servidor en mantenimiento (token ***)" "the echoed 403 message is logged, scrubbed"
+assert_contains "$err" 'wolkvox-token: ***' "the echoed HTML page is shown, scrubbed"
+assert_contains "$err" "Validate dates entered for ***" "the echoed 404 message is logged, scrubbed"
+assert_not_contains "$err" "****" "the token's length is not shown either"
 assert_eq 3 "$(find "$arch" -type f | wc -l | tr -d ' ')" "three windows archived"
 
 wv_control '{"reset":true}'
 wv_control "{\"faults\":[{\"status\":403,\"msg\":\"PLEASE VALIDATE TOKEN $tok\"}]}"
 wv_expect 1 -vv backfill --from 2026-01-08 --to 2026-01-09
-assert_contains "$(psql_q "SELECT error FROM wolkvox.etl_run ORDER BY run_id DESC LIMIT 1")" "PLEASE VALIDATE TOKEN ****" \
+assert_contains "$(psql_q "SELECT error FROM wolkvox.etl_run ORDER BY run_id DESC LIMIT 1")" "PLEASE VALIDATE TOKEN ***" \
 	"etl_run.error holds the message, scrubbed"
 
 wv_expect 0 -vv --set log.format=json extract --from 2026-01-05 --to 2026-01-06 -o "$WV_TMP/x.jsonl"
