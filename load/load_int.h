@@ -1,8 +1,9 @@
 /*
  * load/load_int.h
  *   Private to load/: the Loader structure and the helpers its files share
- *   (libpq plumbing in pg.c, COPY text building in copy_text.c, the identity
- *   hash in identity.c). Nothing outside load/ includes this.
+ *   (libpq plumbing in pg.c, COPY rows in copy_binary.c and copy_text.c,
+ *   spools in spool.c, the identity hash in identity.c). Nothing outside
+ *   load/ includes this.
  */
 #ifndef WVETL_LOAD_INT_H
 #define WVETL_LOAD_INT_H
@@ -101,7 +102,7 @@ struct Loader
 	uint64_t	spooled_rejects;
 	Buf			op_field;		/* operation, as a binary COPY field */
 	GChecksum  *md5;			/* reused by the identity hash */
-	XXH3_state_t *content;		/* reused by the content hash (copy_text.c) */
+	XXH3_state_t *content;		/* reused by the content hash (copy_binary.c) */
 	DimSet		dims[DIM_COUNT];	/* the open window's agents and skills */
 	size_t		dim_cap;		/* DIM_CAP_DEFAULT; tests lower it */
 	Buf			dim_key;		/* scratch: an id, NUL-terminated */

@@ -21,9 +21,9 @@
  *   again. The survey_response rows wait: past their first ~1 MiB they go to
  *   a temporary file (spool.c), and all of them are COPYed last, in one
  *   COPY. Alternating two COPYs on one connection cost the server more than
- *   the file does: a 1M-record window took 8.2 s interleaved, 6.7 s this way
- *   (what psql takes to COPY the same rows into both tables in one
- *   transaction). Memory stays bounded whatever the window's size.
+ *   the file does: a 1M-record window took 7.6 s interleaved, 6.7 s this way
+ *   (bench/results/ab-spool-20261125.txt). Memory stays bounded whatever
+ *   the window's size.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -46,7 +46,7 @@ static const size_t target_batch[TARGET_COUNT] = {
 	SIDE_BATCH, STREAM_BATCH, SIDE_BATCH, DUP_BATCH, DUP_BATCH
 };
 
-/* The COPY column lists (the row builders in copy_text.c write these). */
+/* The COPY column lists (the row builders in copy_binary.c write these). */
 #define RESPONSE_COLS COPY_RESPONSE_COLS
 #define ANSWER_COLS COPY_ANSWER_COLS
 
