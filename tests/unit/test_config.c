@@ -151,7 +151,7 @@ test_every_type(void **state)
 			"backoff = 3\n"
 			"maintenance_wait = 1d\n"
 			"max_rejects = 10\n"
-			"ca_file = /etc/ssl/ca.pem\n"
+			"ca_file = /etc/ssl/missing-ca.pem\n"
 			"[database]\n"
 			"conninfo = host=db dbname=dw\n"
 			"schema = warehouse\n"
@@ -176,7 +176,7 @@ test_every_type(void **state)
 	assert_true(cfg.maintenance_wait_s == 86400);
 	assert_false(cfg.max_rejects.percent);
 	assert_true(cfg.max_rejects.value == 10);
-	assert_string_equal(cfg.ca_file, "/etc/ssl/ca.pem");
+	assert_string_equal(cfg.ca_file, "/etc/ssl/missing-ca.pem");
 	assert_string_equal(cfg.conninfo, "host=db dbname=dw");
 	assert_string_equal(cfg.schema, "warehouse");
 	assert_string_equal(cfg.start, "2026-01-01");
@@ -185,6 +185,12 @@ test_every_type(void **state)
 	assert_string_equal(cfg.archive_dir, "/var/lib/wvetl/archive");
 	assert_string_equal(cfg.log_level, "debug");
 	assert_string_equal(cfg.log_format, "json");
+	/* an unreadable CA file is a configuration error */
+	assert_false(config_finish(&cfg, err));
+	assert_non_null(strstr(err, "api.ca_file /etc/ssl/missing-ca.pem cannot be read: "
+						   "No such file or directory"));
+	free(cfg.ca_file);
+	cfg.ca_file = strdup("/dev/null");
 	assert_true(config_finish(&cfg, err));
 	assert_string_equal(cfg.operation, "0010");
 	assert_string_equal(config_endpoint(&cfg),

@@ -708,7 +708,7 @@ test_fetch_errors(void **state)
 		 API_QUOTA, "HTTP 403: TOKEN LIMIT EXCEEDED"},
 		{CANNED("HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n"
 				"PLEASE VALIDATE TOKEN " TOKEN "\r\n\001\002"),
-		 API_FATAL, "HTTP 403: \"PLEASE VALIDATE TOKEN ************????\""},
+		 API_FATAL, "HTTP 403: \"PLEASE VALIDATE TOKEN ***????\""},
 		{CANNED("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
 		 API_RETRY_MAINT, "HTTP 403 (empty body)"},
 		{CANNED("HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n"
