@@ -16,8 +16,11 @@ bench/ab.py
 """
 
 import os
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench  # noqa: E402
@@ -28,12 +31,12 @@ DAY = "2026-03-02"
 def main():
     a, b_ = os.environ["AB_A"], os.environ["AB_B"]
     n = int(os.environ.get("BENCH_N", "1000000").split()[0])
-    work = bench.tempfile.mkdtemp(prefix="wvetl-ab.")
+    work = tempfile.mkdtemp(prefix="wvetl-ab.")
     b = bench.Bench(work)
     times = {(w, c): [] for w in "AB" for c in ("new", "reload")}
     try:
         b.start_mock()
-        r = bench.subprocess.run([b.wvetl, "-q", "-c", b.conf, "migrate"],
+        r = subprocess.run([b.wvetl, "-q", "-c", b.conf, "migrate"],
                                  capture_output=True, text=True)
         if r.returncode != 0:
             raise SystemExit("ab: wvetl migrate failed:\n" + r.stderr)
@@ -55,7 +58,7 @@ def main():
                         rep + 1, which, case, m["seconds"], m["server_cpu_s"]))
     finally:
         b.stop_mock()
-        bench.shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
     print("N=%d, %d repetitions; A=%s B=%s" % (n, b.reps, a, b_))
     for case in ("new", "reload"):
         print("%-6s A median %6.2f s  B median %6.2f s" % (

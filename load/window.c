@@ -749,14 +749,6 @@ window_merge_changed(Loader *l, LoadCounts *c)
 
 	snprintf(lo, sizeof(lo), "%" PRId64, l->id_min);
 	snprintf(hi, sizeof(hi), "%" PRId64, l->id_max);
-	/* the joins below hash the window's ids; at the default 4 MB they
-	 * spill to disk from ~100k records on. Raised (never lowered) until
-	 * the window commits. */
-	if (!pg_command(l->conn, "setting work_mem for the merge",
-					"SELECT set_config('work_mem', '" MERGE_WORK_MEM_KB "kB', true)"
-					" FROM pg_settings WHERE name = 'work_mem'"
-					" AND setting::bigint < " MERGE_WORK_MEM_KB, 0, NULL))
-		return false;
 	if (!query_counts(l, "finding changed survey responses", changed_find_sql, 2, params,
 					  counts))
 		return false;
@@ -808,7 +800,14 @@ window_merge(Loader *l, LoadCounts *c, uint64_t staged)
 
 	/* no ANALYZE of the stage: the planner sizes temp tables from their
 	 * pages, and measured on 100k records ANALYZE cost ~150 ms for no
-	 * better plan */
+	 * better plan. The merge's joins hash the staged ids; at the default
+	 * 4 MB of work_mem they spilled to disk from ~100k records on: raised
+	 * (never lowered) until the window's transaction ends. */
+	if (!pg_command(l->conn, "setting work_mem for the merge",
+					"SELECT set_config('work_mem', '" MERGE_WORK_MEM_KB "kB', true)"
+					" FROM pg_settings WHERE name = 'work_mem'"
+					" AND setting::bigint < " MERGE_WORK_MEM_KB, 0, NULL))
+		return false;
 	if (!window_merge_check(l, c, &winners))
 		return false;
 	stage_dups = c->duplicates > 0;
