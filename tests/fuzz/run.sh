@@ -19,7 +19,7 @@ cd "$top"
 out=build/fuzz
 bin=$out/fuzz_transform
 seconds=${FUZZ_SECONDS:-60}
-shared=../shared/testdata
+shared=$(sh tests/testdata.sh) || { echo "fuzz: 0 passed, 1 failed"; exit 1; }
 
 [ -x "$bin" ] || { echo "fuzz: $bin not built (make fuzz)"; echo "fuzz: 0 passed, 1 failed"; exit 1; }
 mkdir -p "$out/corpus"

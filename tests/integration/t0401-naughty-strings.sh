@@ -20,8 +20,8 @@
 # and the same answer body, fetched with curl and replayed into another
 # schema, loads the same rows.
 
-blns=$WV_TOP/../shared/testdata/blns/blns.json
-[ -f "$blns" ] || fail "blns.json not found at $blns"
+testdata=$(sh "$WV_TOP/tests/testdata.sh") || fail "the blns corpus is needed"
+blns=$testdata/blns/blns.json
 
 "$WV_PY" - "$blns" "$WV_TMP/control.json" "$WV_TMP/sent.json" <<'EOF'
 import json, sys

@@ -23,8 +23,8 @@
 # they are, through the control plane in base64): the same outcome over
 # HTTP.
 
-suite=$WV_TOP/../shared/testdata/JSONTestSuite/test_parsing
-[ -d "$suite" ] || fail "JSONTestSuite not found at $suite"
+testdata=$(sh "$WV_TOP/tests/testdata.sh") || fail "the JSONTestSuite corpus is needed"
+suite=$testdata/JSONTestSuite/test_parsing
 # yajl's lexer takes a form feed for blank space: [<FF>] is an empty array
 lenient="n_structure_whitespace_formfeed.json"
 
