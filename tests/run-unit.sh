@@ -22,6 +22,12 @@ trap 'rm -f "$out"' EXIT
 ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:exitcode=86:abort_on_error=0}
 UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcode=86}
 export ASAN_OPTIONS UBSAN_OPTIONS
+# The third-party corpora some tests read (a test fails when they are not
+# found; tests/testdata.sh says where it looked).
+if [ -z "${WVETL_TESTDATA:-}" ]; then
+	WVETL_TESTDATA=$(sh "$(dirname "$0")/testdata.sh") || WVETL_TESTDATA=
+fi
+export WVETL_TESTDATA
 
 for bin in "$@"; do
 	echo "== $bin"

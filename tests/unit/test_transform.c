@@ -1060,7 +1060,18 @@ test_feed_after_finish(void **state)
 	transform_free(NULL);
 }
 
-/* ---- corpora (../shared/testdata: a missing corpus fails the test) ---- */
+/* ---- corpora (shared/testdata: a missing corpus fails the test) ---- */
+
+/* corpus_path: rel inside the corpora directory: $WVETL_TESTDATA (which
+ * tests/run-unit.sh sets from tests/testdata.sh), else ../shared/testdata. */
+static const char *
+corpus_path(char *out, size_t size, const char *rel)
+{
+	const char *dir = getenv("WVETL_TESTDATA");
+
+	snprintf(out, size, "%s/%s", dir != NULL && dir[0] ? dir : "../shared/testdata", rel);
+	return out;
+}
 
 /* Every n_* case of JSONTestSuite ends in an error (the one that yajl
  * accepts is listed), every case runs clean under ASan, fed whole and
@@ -1072,14 +1083,15 @@ test_json_test_suite(void **state)
 	static const char *const yajl_lenient[] = {
 		"n_structure_whitespace_formfeed.json", NULL
 	};
-	const char *dirname = "../shared/testdata/JSONTestSuite/test_parsing";
+	char		where[4096];
+	const char *dirname = corpus_path(where, sizeof(where), "JSONTestSuite/test_parsing");
 	DIR		   *dir = opendir(dirname);
 	struct dirent *de;
 	int			n_cases = 0;
 	int			n_accepted = 0;
 
 	if (dir == NULL)
-		fail_msg("%s not found: run the tests from the checkout, with shared/ beside it", dirname);
+		fail_msg("%s not found: set WVETL_TESTDATA (see tests/testdata.sh)", dirname);
 	while ((de = readdir(dir)) != NULL)
 	{
 		char		path[1024];
@@ -1133,7 +1145,8 @@ test_naughty_strings(void **state)
 {
 	size_t		len;
 	char	   *text = NULL;
-	FILE	   *f = fopen("../shared/testdata/blns/blns.json", "rb");
+	char		path[4096];
+	FILE	   *f = fopen(corpus_path(path, sizeof(path), "blns/blns.json"), "rb");
 	yajl_val	tree;
 	yajl_gen	g;
 	const unsigned char *out;
@@ -1144,7 +1157,7 @@ test_naughty_strings(void **state)
 	char		errbuf[256];
 
 	if (f == NULL)
-		fail_msg("../shared/testdata/blns/blns.json not found: run the tests from the checkout, with shared/ beside it");
+		fail_msg("%s not found: set WVETL_TESTDATA (see tests/testdata.sh)", path);
 	fseek(f, 0, SEEK_END);
 	len = (size_t) ftell(f);
 	fseek(f, 0, SEEK_SET);
