@@ -35,8 +35,10 @@ else
 Q := @
 endif
 
-# Everything but main.c goes into a library that tests link against.
+# Everything but the command line (main.c and cli/) goes into a library
+# that tests link against.
 LIB_SRCS := $(sort $(wildcard common/*.c extract/*.c transform/*.c load/*.c)) pipeline.c
+CLI_SRCS := main.c $(sort $(wildcard cli/*.c))
 SQL_FILES := $(sort $(wildcard sql/[0-9][0-9][0-9]_*.sql))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 
@@ -71,13 +73,13 @@ build/opt/libwvetl.a: $(OBJ_OPT)
 build/san/libwvetl.a: $(OBJ_SAN)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-bin/wvetl: build/opt/main.o build/opt/libwvetl.a
+bin/wvetl: $(CLI_SRCS:%.c=build/opt/%.o) build/opt/libwvetl.a
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(CFLAGS) $(OPT_CFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
 # The sanitizer build the tests run.
-build/san/wvetl: build/san/main.o build/san/libwvetl.a
+build/san/wvetl: $(CLI_SRCS:%.c=build/san/%.o) build/san/libwvetl.a
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(CFLAGS) $(SAN_CFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 san: build/san/wvetl
@@ -170,4 +172,4 @@ format:
 clean:
 	rm -rf build bin
 
--include $(OBJ_OPT:.o=.d) $(OBJ_SAN:.o=.d) build/opt/main.d build/san/main.d
+-include $(OBJ_OPT:.o=.d) $(OBJ_SAN:.o=.d) $(CLI_SRCS:%.c=build/opt/%.d) $(CLI_SRCS:%.c=build/san/%.d)

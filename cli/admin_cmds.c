@@ -1,0 +1,108 @@
+/*
+ * cli/admin_cmds.c
+ *   The warehouse's upkeep and what it shows: migrate, status, questions,
+ *   and config (which needs no warehouse).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "common/log.h"
+
+int
+cmd_migrate(const CliOptions *cli, EtlConfig *cfg)
+{
+	Loader	   *l = open_warehouse(cfg, false);
+	int			applied = 0;
+	bool		ok;
+
+	if (l == NULL)
+		return EXIT_FAILED;
+	ok = loader_migrate(l, &applied);
+	if (ok)
+		log_info("load", "schema %s is current (%d migrations applied now)", cfg->schema, applied);
+	loader_free(l);
+	return ok ? EXIT_OK : EXIT_FAILED;
+}
+
+int
+cmd_status(const CliOptions *cli, EtlConfig *cfg)
+{
+	Loader	   *l = open_warehouse(cfg, false);
+	bool		ok;
+
+	if (l == NULL)
+		return EXIT_FAILED;
+	ok = loader_status(l, stdout);
+	loader_free(l);
+	return ok ? EXIT_OK : EXIT_FAILED;
+}
+
+/* scale_arg_ok: a --min/--max value is a number, or "" (clear). */
+static bool
+scale_arg_ok(const char *opt, const char *s)
+{
+	char	   *end = NULL;
+
+	if (s == NULL || *s == '\0')
+		return true;
+	(void) strtod(s, &end);
+	if (end != s && *end == '\0')
+		return true;
+	fprintf(stderr, "wvetl: questions: %s \"%s\" is not a number\n", opt, s);
+	return false;
+}
+
+/*
+ * cmd_questions: without arguments, list the question numbers answered;
+ * with "set N", store question N's label and scale (survey_question).
+ */
+int
+cmd_questions(const CliOptions *cli, EtlConfig *cfg)
+{
+	Loader	   *l;
+	long		n = 0;
+	char	   *end = NULL;
+	bool		ok;
+
+	if (cli->file != NULL)
+	{
+		if (strcmp(cli->file, "set") != 0 || cli->arg2 == NULL)
+		{
+			fprintf(stderr, "wvetl: questions: expected \"set N\" (see wvetl questions --help)\n");
+			return EXIT_USAGE;
+		}
+		errno = 0;
+		n = strtol(cli->arg2, &end, 10);
+		if (errno != 0 || end == cli->arg2 || *end != '\0' || n < 1 || n != (int) n)
+		{
+			fprintf(stderr, "wvetl: questions: set N: \"%s\" is not a question number (1, 2, ...)\n",
+					cli->arg2);
+			return EXIT_USAGE;
+		}
+		if (!scale_arg_ok("--min", cli->scale_min) || !scale_arg_ok("--max", cli->scale_max))
+			return EXIT_USAGE;
+	}
+	else if (cli->label != NULL || cli->scale_min != NULL || cli->scale_max != NULL)
+	{
+		fprintf(stderr, "wvetl: questions: --label, --min and --max go with \"set N\"\n");
+		return EXIT_USAGE;
+	}
+	if ((l = open_warehouse(cfg, true)) == NULL)
+		return EXIT_FAILED;
+	if (cli->file != NULL)
+		ok = loader_questions_set(l, (int) n, cli->label, cli->scale_min, cli->scale_max, stdout);
+	else
+		ok = loader_questions_list(l, stdout);
+	loader_free(l);
+	return ok ? EXIT_OK : EXIT_FAILED;
+}
+
+int
+cmd_config(const CliOptions *cli, EtlConfig *cfg)
+{
+	config_print(cfg, stdout);
+	return EXIT_OK;
+}

@@ -1,0 +1,64 @@
+/*
+ * cli/cli.h
+ *   What the command files share: the parsed command line, and the helpers
+ *   every command uses (time ranges, opening the API and the warehouse,
+ *   exit codes, the summary line). main.c parses and dispatches; each
+ *   file in cli/ holds one family of commands.
+ */
+#ifndef WVETL_CLI_H
+#define WVETL_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/config.h"
+#include "pipeline.h"
+
+#define MAX_SETS 64
+
+typedef struct CliOptions
+{
+	const char *config_path;
+	const char *sets[MAX_SETS];
+	int			nsets;
+	int			verbosity;		/* -q: -1, -v: 1, -vv: 2 */
+	const char *command;
+	const char *from;
+	const char *to;
+	const char *output;
+	const char *file;			/* replay FILE */
+	const char *arg2;			/* questions set N: N */
+	const char *label;			/* questions set N: --label, --min, --max */
+	const char *scale_min;
+	const char *scale_max;
+	bool		reload;
+	bool		help;
+} CliOptions;
+
+/* cli/common.c */
+extern bool parse_range(const CliOptions *cli, int64_t *from, int64_t *to);
+extern bool need_api(const EtlConfig *cfg);
+extern ApiClient *open_api(const EtlConfig *cfg);
+extern Loader *open_warehouse(const EtlConfig *cfg, bool migrate);
+extern int	exit_code(PipeStatus st);
+extern const char *status_name(PipeStatus st);
+extern bool cli_summary_written(void);
+extern void print_summary_line(const EtlConfig *cfg, const char *command, const PipeStats *s,
+							   const char *status, int64_t run_id, double seconds);
+extern void print_summary(const EtlConfig *cfg, const char *command, const Pipeline *p,
+						  PipeStatus st, int64_t run_id, double seconds);
+extern double now_seconds(void);
+
+/* cli/load_cmds.c: the commands that fetch or load */
+extern int	cmd_sync(const CliOptions *cli, EtlConfig *cfg);
+extern int	cmd_backfill(const CliOptions *cli, EtlConfig *cfg);
+extern int	cmd_replay(const CliOptions *cli, EtlConfig *cfg);
+extern int	cmd_extract(const CliOptions *cli, EtlConfig *cfg);
+
+/* cli/admin_cmds.c: the warehouse's upkeep and what it shows */
+extern int	cmd_migrate(const CliOptions *cli, EtlConfig *cfg);
+extern int	cmd_status(const CliOptions *cli, EtlConfig *cfg);
+extern int	cmd_questions(const CliOptions *cli, EtlConfig *cfg);
+extern int	cmd_config(const CliOptions *cli, EtlConfig *cfg);
+
+#endif							/* WVETL_CLI_H */

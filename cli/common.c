@@ -1,0 +1,212 @@
+/*
+ * cli/common.c
+ *   Helpers every command shares: --from/--to, opening the API client and
+ *   the warehouse, exit codes and status words, and the run's summary line.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "cli/cli.h"
+#include "common/log.h"
+#include "common/wvtime.h"
+
+/* parse_time_arg: a --from/--to value -> epoch; false with a message. */
+static bool
+parse_time_arg(const char *opt, const char *s, int64_t *out)
+{
+	WallTime	w;
+
+	if (s == NULL)
+	{
+		fprintf(stderr, "wvetl: %s is required\n", opt);
+		return false;
+	}
+	if (!wvtime_parse_wall(s, strlen(s), &w))
+	{
+		fprintf(stderr, "wvetl: %s \"%s\": expected YYYY-MM-DD, 'YYYY-MM-DD HH:MM:SS' or YYYYmmddHHiiss\n",
+				opt, s);
+		return false;
+	}
+	*out = wvtime_local_to_epoch(&w);
+	return true;
+}
+
+bool
+parse_range(const CliOptions *cli, int64_t *from, int64_t *to)
+{
+	if (!parse_time_arg("--from", cli->from, from) || !parse_time_arg("--to", cli->to, to))
+		return false;
+	if (*from >= *to)
+	{
+		fprintf(stderr, "wvetl: --from must be before --to (the range is [from, to))\n");
+		return false;
+	}
+	return true;
+}
+
+/* need_api: the API settings a fetch needs; false with a config message. */
+bool
+need_api(const EtlConfig *cfg)
+{
+	if (config_endpoint(cfg) == NULL)
+	{
+		log_error("config", "api.server (or api.base_url) is not set: wvetl does not know which "
+				  "Wolkvox server to ask");
+		return false;
+	}
+	if (cfg->token == NULL || *cfg->token == '\0')
+	{
+		log_error("config", "api.token is not set: put it in the config file or in $WOLKVOX_TOKEN");
+		return false;
+	}
+	return true;
+}
+
+ApiClient *
+open_api(const EtlConfig *cfg)
+{
+	ApiOptions	o = {0};
+	char		errbuf[ETL_ERRLEN];
+	ApiClient  *api;
+
+	o.endpoint = config_endpoint(cfg);
+	o.token = cfg->token;
+	o.report = cfg->report;
+	o.server = cfg->server;
+	o.ca_file = cfg->ca_file;
+	o.timeout_s = cfg->timeout_s;
+	o.min_interval_s = cfg->min_interval_s;
+	o.stop = &pipeline_stop_requested;
+	api = api_client_new(&o, errbuf);
+	if (api == NULL)
+		log_error("extract", "%s", errbuf);
+	return api;
+}
+
+/* open_warehouse: connect and make sure the schema is current. */
+Loader *
+open_warehouse(const EtlConfig *cfg, bool migrate)
+{
+	LoadOptions o = {0};
+	Loader	   *l;
+	bool		current = false;
+	int			applied = 0;
+
+	o.conninfo = cfg->conninfo;
+	o.schema = cfg->schema;
+	o.operation = cfg->operation;
+	o.timezone = cfg->timezone;
+	o.report = cfg->report;
+	l = loader_connect(&o);
+	if (l == NULL)
+		return NULL;
+	if (!migrate)
+		return l;
+	if (!loader_schema_current(l, &current))
+		goto fail;
+	if (!current)
+	{
+		if (!loader_migrate(l, &applied))
+			goto fail;
+		log_info("load", "schema %s: %d migrations applied", cfg->schema, applied);
+	}
+	return l;
+fail:
+	loader_free(l);
+	return NULL;
+}
+
+int
+exit_code(PipeStatus st)
+{
+	switch (st)
+	{
+		case PIPE_OK:
+			return EXIT_OK;
+		case PIPE_TRYLATER:
+			return EXIT_TRYLATER;
+		case PIPE_INTERRUPTED:
+			return EXIT_INTERRUPTED;
+		case PIPE_FAILED:
+			break;
+	}
+	return EXIT_FAILED;
+}
+
+const char *
+status_name(PipeStatus st)
+{
+	static const char *const names[] = {"ok", "failed", "try_later", "interrupted"};
+
+	return names[st];
+}
+
+/* Set once a summary line has been written: main writes one for a run that
+ * ended before its command could (a configuration or usage error, a lock
+ * held elsewhere, a database that cannot be reached). */
+static bool summary_written = false;
+
+bool
+cli_summary_written(void)
+{
+	return summary_written;
+}
+
+/*
+ * print_summary_line: the run's last line, for monitoring: key=value (or a
+ * JSON object with log.format = json) on stderr. The keys and their order
+ * are an interface (README "Commands"): add, never rename. s may be NULL
+ * (every count 0).
+ */
+void
+print_summary_line(const EtlConfig *cfg, const char *command, const PipeStats *s,
+				   const char *status, int64_t run_id, double seconds)
+{
+	static const PipeStats none;
+	const LoadCounts *c;
+	bool		json = cfg->log_format != NULL && strcmp(cfg->log_format, "json") == 0;
+	char		operation[256];
+
+	log_quote(cfg->operation != NULL ? cfg->operation : "-", json, operation,
+			  sizeof(operation));
+	if (s == NULL)
+		s = &none;
+	c = &s->counts;
+	log_progress_end();
+	fprintf(stderr, json
+			? "{\"summary\":true,\"command\":\"%s\",\"operation\":%s,\"run\":%lld,"
+			"\"status\":\"%s\",\"windows\":%llu,\"skipped\":%llu,\"records\":%llu,"
+			"\"inserted\":%llu,\"updated\":%llu,\"duplicates\":%llu,\"rejects\":%llu,"
+			"\"api_calls\":%llu,\"bytes\":%llu,\"seconds\":%.3f}\n"
+			: "summary command=%s operation=%s run=%lld status=%s windows=%llu skipped=%llu "
+			"records=%llu inserted=%llu updated=%llu duplicates=%llu rejects=%llu "
+			"api_calls=%llu bytes=%llu seconds=%.3f\n",
+			command, operation, (long long) run_id, status,
+			(unsigned long long) s->windows_done,
+			(unsigned long long) s->windows_skipped,
+			(unsigned long long) c->records, (unsigned long long) c->inserted,
+			(unsigned long long) c->updated, (unsigned long long) c->duplicates,
+			(unsigned long long) c->rejects, (unsigned long long) c->api_calls,
+			(unsigned long long) c->bytes, seconds);
+	fflush(stderr);
+	summary_written = true;
+}
+
+/* print_summary: the summary line of a run that went through the pipeline. */
+void
+print_summary(const EtlConfig *cfg, const char *command, const Pipeline *p,
+			  PipeStatus st, int64_t run_id, double seconds)
+{
+	print_summary_line(cfg, command, &p->stats, status_name(st), run_id, seconds);
+}
+
+double
+now_seconds(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (double) tv.tv_sec + (double) tv.tv_usec / 1e6;
+}

@@ -1,0 +1,247 @@
+/*
+ * cli/load_cmds.c
+ *   The commands that fetch or load: sync, backfill and replay (one run of
+ *   the pipeline under the operation's lock) and extract (no database).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "common/log.h"
+#include "common/wvtime.h"
+
+/*
+ * load_lock: take the operation's advisory lock. A run refused it is
+ * recorded (status locked) without marking the holder's run abandoned, and
+ * gets its summary line. Returns EXIT_OK when the lock is held, else the
+ * exit status to end with.
+ */
+static int
+load_lock(Loader *l, const EtlConfig *cfg, const char *command, int64_t from, int64_t to,
+		  double t0)
+{
+	char		holder[256] = "";
+	char		msg[512];
+
+	switch (loader_lock_operation(l, holder, sizeof(holder)))
+	{
+		case LOCK_OK:
+			return EXIT_OK;
+		case LOCK_BUSY:
+			/* sync's range is not known yet */
+			snprintf(msg, sizeof(msg), "operation \"%s\" is being loaded by %s; try again later",
+					 cfg->operation, holder);
+			log_error("load", "%s", msg);
+			if (loader_run_refused(l, command, from, to, "locked", msg))
+				print_summary_line(cfg, command, NULL, "locked", loader_run_id(l),
+								   now_seconds() - t0);
+			return EXIT_TRYLATER;
+		case LOCK_ERROR:
+			break;
+	}
+	return EXIT_FAILED;
+}
+
+/*
+ * sync_range: sync's [*from, *to): from the watermark less sync.lookback
+ * (the first time: sync.start) to now less sync.lag. Returns EXIT_OK with
+ * the range set; otherwise the run has been recorded and summarised (no
+ * sync.start: a config error; nothing to sync yet: ok) and the exit status
+ * to end with is returned, with *done set when that ends the command.
+ */
+static int
+sync_range(Loader *l, const EtlConfig *cfg, const char *command, double t0,
+		   int64_t *from, int64_t *to, bool *done)
+{
+	int64_t		wm = 0;
+	bool		found = false;
+	WallTime	w;
+
+	*done = true;
+	if (!loader_get_watermark(l, &wm, &found))
+		return EXIT_FAILED;
+	if (found)
+		*from = wm - (int64_t) cfg->lookback_s;
+	else if (cfg->start == NULL || !wvtime_parse_wall(cfg->start, strlen(cfg->start), &w))
+	{
+		char		msg[256];
+
+		snprintf(msg, sizeof(msg), "sync.start is %s and no watermark exists yet: set "
+				 "sync.start to where the first sync begins (YYYY-MM-DD)",
+				 cfg->start ? "not a valid time" : "not set");
+		log_error("config", "%s", msg);
+		if (loader_run_refused(l, command, 0, 0, "config_error", msg))
+			print_summary_line(cfg, command, NULL, "config_error", loader_run_id(l),
+							   now_seconds() - t0);
+		return EXIT_USAGE;
+	}
+	else
+		*from = wvtime_local_to_epoch(&w);
+	*to = wvtime_now() - (int64_t) cfg->lag_s;
+	if (*from >= *to)
+	{
+		/* a run all the same: etl_run records every run */
+		log_info("pipeline", "nothing to sync yet: the watermark is within sync.lag of now");
+		if (!loader_run_begin(l, command, 0, 0) || !loader_run_end(l, "ok", NULL, NULL))
+			return EXIT_FAILED;
+		print_summary_line(cfg, command, NULL, status_name(PIPE_OK), loader_run_id(l),
+						   now_seconds() - t0);
+		return EXIT_OK;
+	}
+	*done = false;
+	return EXIT_OK;
+}
+
+/*
+ * run_load: the common body of sync, backfill and replay: connect, migrate,
+ * lock the operation, record the run, run the pipeline, record the end.
+ */
+static int
+run_load(const char *command, EtlConfig *cfg, int64_t from, int64_t to,
+		 const char *replay_path, bool reload, bool sync)
+{
+	Pipeline	p = {0};
+	Loader	   *l = NULL;
+	ApiClient  *api = NULL;
+	PipeStatus	st = PIPE_FAILED;
+	double		t0 = now_seconds();
+	int			rc = EXIT_FAILED;
+
+	if (replay_path == NULL && !need_api(cfg))
+		return EXIT_USAGE;
+	l = open_warehouse(cfg, true);
+	if (l == NULL)
+		goto cleanup;
+	if ((rc = load_lock(l, cfg, command, from, to, t0)) != EXIT_OK)
+		goto cleanup;
+	if (sync)
+	{
+		bool		done;
+
+		rc = sync_range(l, cfg, command, t0, &from, &to, &done);
+		if (done)
+			goto cleanup;
+	}
+	rc = EXIT_FAILED;
+	if (replay_path == NULL && (api = open_api(cfg)) == NULL)
+		goto cleanup;
+	if (!loader_run_begin(l, command, from, to))
+		goto cleanup;
+	log_set_run_id(loader_run_id(l));
+	{
+		char		a[32];
+		char		b[32];
+
+		wvtime_format_local(from, a);
+		wvtime_format_local(to, b);
+		log_info("pipeline", "%s of operation \"%s\": [%s, %s) %s", command, cfg->operation,
+				 a, b, wvtime_zone());
+	}
+
+	p.cfg = cfg;
+	p.api = api;
+	p.loader = l;
+	p.replay_path = replay_path;
+	p.reload = reload;
+	p.move_watermark = sync;
+	p.progress = isatty(STDERR_FILENO) && strcmp(cfg->log_format, "json") != 0;
+	st = pipeline_run(&p, from, to);
+	p.stats.counts.api_calls = api ? api_client_requests(api) : 0;
+	if (st != PIPE_OK)
+		log_error("pipeline", "%s", p.stats.error);
+	if (!loader_run_end(l, status_name(st), &p.stats.counts,
+						st == PIPE_OK ? NULL : p.stats.error) && st == PIPE_OK)
+		st = PIPE_FAILED;
+	print_summary(cfg, command, &p, st, loader_run_id(l), now_seconds() - t0);
+	rc = exit_code(st);
+
+cleanup:
+	api_client_free(api);
+	loader_free(l);
+	return rc;
+}
+
+int
+cmd_sync(const CliOptions *cli, EtlConfig *cfg)
+{
+	return run_load("sync", cfg, 0, 0, NULL, false, true);
+}
+
+int
+cmd_backfill(const CliOptions *cli, EtlConfig *cfg)
+{
+	int64_t		from;
+	int64_t		to;
+
+	if (!parse_range(cli, &from, &to))
+		return EXIT_USAGE;
+	return run_load("backfill", cfg, from, to, NULL, cli->reload, false);
+}
+
+int
+cmd_replay(const CliOptions *cli, EtlConfig *cfg)
+{
+	int64_t		from;
+	int64_t		to;
+
+	if (cli->file == NULL)
+	{
+		fprintf(stderr, "wvetl: replay needs a FILE (a saved answer body, plain or .gz)\n");
+		return EXIT_USAGE;
+	}
+	if (access(cli->file, R_OK) != 0)
+	{
+		fprintf(stderr, "wvetl: replay: cannot read %s: %s\n", cli->file, strerror(errno));
+		return EXIT_USAGE;
+	}
+	if (!parse_range(cli, &from, &to))
+		return EXIT_USAGE;
+	return run_load("replay", cfg, from, to, cli->file, cli->reload, false);
+}
+
+int
+cmd_extract(const CliOptions *cli, EtlConfig *cfg)
+{
+	Pipeline	p = {0};
+	ApiClient  *api = NULL;
+	FILE	   *out = stdout;
+	PipeStatus	st = PIPE_FAILED;
+	int64_t		from;
+	int64_t		to;
+	double		t0 = now_seconds();
+
+	if (!parse_range(cli, &from, &to))
+		return EXIT_USAGE;
+	if (!need_api(cfg))
+		return EXIT_USAGE;
+	if (cli->output != NULL && strcmp(cli->output, "-") != 0)
+	{
+		out = fopen(cli->output, "w");
+		if (out == NULL)
+		{
+			log_error("extract", "cannot write %s: %s", cli->output, strerror(errno));
+			return EXIT_FAILED;
+		}
+	}
+	api = open_api(cfg);
+	if (api != NULL)
+	{
+		p.cfg = cfg;
+		p.api = api;
+		p.out = out;
+		st = pipeline_run(&p, from, to);
+		if (st != PIPE_OK)
+			log_error("pipeline", "%s", p.stats.error);
+	}
+	if (out != stdout && fclose(out) != 0 && st == PIPE_OK)
+	{
+		log_error("extract", "cannot write %s: %s", cli->output, strerror(errno));
+		st = PIPE_FAILED;
+	}
+	print_summary(cfg, "extract", &p, st, 0, now_seconds() - t0);
+	api_client_free(api);
+	return exit_code(st);
+}
