@@ -371,8 +371,141 @@ fetch_body(Attempt *a, int64_t from, int64_t to, ApiResult *res, LoadCounts *ext
 }
 
 /*
- * window_attempt: one try at [from, to). Everything the attempt opened is
- * closed before it returns; anything not committed is rolled back.
+ * attempt_open: the attempt's transform, the target's window and, when
+ * archive.dir is set, the archive file. False with why set; *begun tells
+ * whether the target's window was begun (and must be aborted).
+ */
+static bool
+attempt_open(Attempt *a, int64_t from, int64_t to, LoadMode mode, bool *begun, char *why)
+{
+	Pipeline   *p = a->p;
+	TransformOptions topt = {0};
+	char		errbuf[ETL_ERRLEN] = "";
+
+	topt.want_raw = (p->loader == NULL);
+	a->tf = transform_new(&topt, on_record, on_reject, a);
+	if (a->tf == NULL)
+	{
+		etl_seterr(why, "out of memory");
+		return false;
+	}
+	if (!target_begin(a, from, to, mode))
+	{
+		etl_seterr(why, "cannot begin the window (logged above)");
+		return false;
+	}
+	*begun = true;
+	if (p->cfg->archive_dir != NULL && p->replay_path == NULL)
+	{
+		a->archive = archive_open(p->cfg->archive_dir, p->cfg->operation, p->cfg->report,
+								  from, to, errbuf);
+		if (a->archive == NULL)
+		{
+			etl_seterr(why, "archive: %s", errbuf);
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * body_classify: after a fetch that went through (API_OK), end the parse
+ * and read the envelope: the outcome the API's answer means (API_OK,
+ * API_EMPTY, API_FATAL, ... or API_SINK_STOPPED when a sink stopped the
+ * parse). False, with why set, when the body cannot be read as an answer.
+ */
+static bool
+body_classify(Attempt *a, ApiResult *res, ApiOutcome *o, char *why)
+{
+	const TransformEnvelope *env;
+
+	if (!transform_finish(a->tf))
+	{
+		if (!transform_sink_stopped(a->tf))
+		{
+			describe_body(res, transform_error(a->tf), why);
+			return false;
+		}
+		*o = API_SINK_STOPPED;
+		return true;
+	}
+	env = transform_envelope(a->tf);
+	*o = envelope_outcome(env, res->message);
+	if (*o == API_OK && env->data == ENV_DATA_OTHER)
+	{
+		describe_body(res, "\"data\" is neither a list of records nor an object", why);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * attempt_commit: an answer with records (API_OK) or none (API_EMPTY):
+ * commit the window, then the archive file. An empty answer's 404 body is
+ * archived too: replayed, it is an empty window.
+ */
+static AttemptResult
+attempt_commit(Attempt *a, int64_t from, int64_t to, ApiOutcome o, const ApiResult *res,
+			   const LoadCounts *extra, char *why)
+{
+	AttemptResult r;
+	char		errbuf[ETL_ERRLEN] = "";
+
+	if (o == API_EMPTY)
+	{
+		char		name[96];
+
+		window_name(from, to, name, sizeof(name));
+		log_info("extract", "window %s: no records (%s)", name, res->message);
+		/* a failed write fails archive_commit, which says so */
+		if (res->body != NULL)
+			(void) archive_write(a->archive, res->body, res->body_len);
+	}
+	r = window_commit(a, from, to, extra, why);
+	if (r == AT_DONE && a->archive != NULL)
+	{
+		Archive    *ar = a->archive;
+
+		a->archive = NULL;
+		if (!archive_commit(ar, errbuf))
+			log_warn("extract", "archive: %s", errbuf);
+	}
+	return r;
+}
+
+/* outcome_result: what the API's answer means for the window, committed
+ * when it holds the window's records. */
+static AttemptResult
+outcome_result(Attempt *a, int64_t from, int64_t to, ApiOutcome o, const ApiResult *res,
+			   const LoadCounts *extra, char *why)
+{
+	switch (o)
+	{
+		case API_OK:
+		case API_EMPTY:
+			return attempt_commit(a, from, to, o, res, extra, why);
+		case API_RETRY:
+			etl_seterr(why, "%s", res->message);
+			return AT_RETRY;
+		case API_RETRY_MAINT:
+			etl_seterr(why, "%s", res->message);
+			return AT_RETRY_MAINT;
+		case API_FATAL:
+			etl_seterr(why, "%s", res->message);
+			return AT_FAILED;
+		case API_QUOTA:
+			etl_seterr(why, "%s", res->message);
+			return AT_QUOTA;
+		case API_SINK_STOPPED:
+			return stopped_result(a, res, why);
+	}
+	return AT_FAILED;
+}
+
+/*
+ * window_attempt: one try at [from, to): open, fetch, classify the answer,
+ * commit. Everything the attempt opened is closed before it returns;
+ * anything not committed is rolled back.
  */
 static AttemptResult
 window_attempt(Pipeline *p, int64_t from, int64_t to, LoadMode mode, char *why)
@@ -380,119 +513,25 @@ window_attempt(Pipeline *p, int64_t from, int64_t to, LoadMode mode, char *why)
 	Attempt		a = {0};
 	ApiResult	res = {0};
 	LoadCounts	extra = {0};
-	TransformOptions topt = {0};
 	AttemptResult r = AT_FAILED;
 	ApiOutcome	o;
-	char		errbuf[ETL_ERRLEN] = "";
 	bool		begun = false;
 
 	a.p = p;
-	topt.want_raw = (p->loader == NULL);
-	a.tf = transform_new(&topt, on_record, on_reject, &a);
-	if (a.tf == NULL)
+	if (attempt_open(&a, from, to, mode, &begun, why))
 	{
-		etl_seterr(why, "out of memory");
-		goto cleanup;
-	}
-	if (!target_begin(&a, from, to, mode))
-	{
-		etl_seterr(why, "cannot begin the window (logged above)");
-		goto cleanup;
-	}
-	begun = true;
-	if (p->cfg->archive_dir != NULL && p->replay_path == NULL)
-	{
-		a.archive = archive_open(p->cfg->archive_dir, p->cfg->operation, p->cfg->report,
-								 from, to, errbuf);
-		if (a.archive == NULL)
-		{
-			etl_seterr(why, "archive: %s", errbuf);
-			goto cleanup;
-		}
-	}
-
-	o = fetch_body(&a, from, to, &res, &extra);
-	if (o == API_OK && !transform_finish(a.tf))
-	{
-		if (transform_sink_stopped(a.tf))
-			o = API_SINK_STOPPED;
+		o = fetch_body(&a, from, to, &res, &extra);
+		if (o == API_OK && !body_classify(&a, &res, &o, why))
+			r = p->replay_path ? AT_FAILED : AT_RETRY;
 		else
-		{
-			describe_body(&res, transform_error(a.tf), why);
-			r = p->replay_path ? AT_FAILED : AT_RETRY;
-			goto cleanup;
-		}
-	}
-	if (o == API_OK)
-	{
-		const TransformEnvelope *env = transform_envelope(a.tf);
-
-		o = envelope_outcome(env, res.message);
-		if (o == API_OK && env->data == ENV_DATA_OTHER)
-		{
-			describe_body(&res, "\"data\" is neither a list of records nor an object", why);
-			r = p->replay_path ? AT_FAILED : AT_RETRY;
-			goto cleanup;
-		}
+			r = outcome_result(&a, from, to, o, &res, &extra, why);
 	}
 
-	switch (o)
+	if (begun && r != AT_DONE && p->loader != NULL)
 	{
-		case API_OK:
-		case API_EMPTY:
-			if (o == API_EMPTY)
-			{
-				char		name[96];
-
-				window_name(from, to, name, sizeof(name));
-				log_info("extract", "window %s: no records (%s)", name, res.message);
-				/* archive the 404 body too: replayed, it is an empty window;
-				 * a failed write fails archive_commit, which says so */
-				if (res.body != NULL)
-					(void) archive_write(a.archive, res.body, res.body_len);
-			}
-			r = window_commit(&a, from, to, &extra, why);
-			if (r == AT_DONE && a.archive != NULL)
-			{
-				Archive    *ar = a.archive;
-
-				a.archive = NULL;
-				if (!archive_commit(ar, errbuf))
-					log_warn("extract", "archive: %s", errbuf);
-			}
-			if (r == AT_DONE)
-				begun = false;
-			break;
-		case API_RETRY:
-			r = AT_RETRY;
-			etl_seterr(why, "%s", res.message);
-			break;
-		case API_RETRY_MAINT:
-			r = AT_RETRY_MAINT;
-			etl_seterr(why, "%s", res.message);
-			break;
-		case API_FATAL:
-			r = AT_FAILED;
-			etl_seterr(why, "%s", res.message);
-			break;
-		case API_QUOTA:
-			r = AT_QUOTA;
-			etl_seterr(why, "%s", res.message);
-			break;
-		case API_SINK_STOPPED:
-			r = stopped_result(&a, &res, why);
-			break;
-	}
-
-cleanup:
-	if (begun && r != AT_DONE)
-	{
-		if (p->loader != NULL)
-		{
-			loader_window_abort(p->loader, why[0] ? why : "window abandoned");
-			if (a.keep_rejects && !loader_window_keep_rejects(p->loader))
-				log_error("load", "the window's rejected records could not be stored either");
-		}
+		loader_window_abort(p->loader, why[0] ? why : "window abandoned");
+		if (a.keep_rejects && !loader_window_keep_rejects(p->loader))
+			log_error("load", "the window's rejected records could not be stored either");
 	}
 	if (a.spool != NULL)
 		fclose(a.spool);
