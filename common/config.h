@@ -1,9 +1,10 @@
 /*
  * common/config.h
- *   The effective configuration. One table (config.c) lists every key with
- *   its type, default and help; the same setter parses defaults, file values
- *   (GLib's GKeyFile: no line limit, ';' inside values kept), environment
- *   and --set overrides, in that order of precedence.
+ *   The effective configuration. One table (config_keys.c) lists every key
+ *   with its type, default and help; the same setter parses defaults, file
+ *   values (config_file.c, GLib's GKeyFile: no line limit, ';' inside values
+ *   kept), environment and --set overrides (config.c), in that order of
+ *   precedence.
  */
 #ifndef WVETL_CONFIG_H
 #define WVETL_CONFIG_H

@@ -1,6 +1,6 @@
 /*
  * tests/unit/test_config.c
- *   common/config.c: every key type from a file; "file:line: message" for
+ *   common/config*.c: every key type from a file; "file:line: message" for
  *   an unknown key or section, a bad value, a bad line, a key outside a
  *   section; a 300-byte value and a ';' inside a value arrive intact
  *   (toolchain-notes.md: Debian's inih cuts both); ';' and '#' comment

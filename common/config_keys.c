@@ -1,0 +1,365 @@
+/*
+ * common/config_keys.c
+ *   The configuration's key table: each key declared once in config_keys[]
+ *   with its section, type, field, default and help. One setter parses a
+ *   value of any source into its field (config_assign); the same table
+ *   gives the defaults, the "did you mean" of an unknown key, the values as
+ *   `wvetl config` shows them, --help's key lines, and what to free.
+ *
+ *   Pure: fills an errbuf, never logs.
+ */
+#include <glib.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/config_int.h"
+#include "common/log.h"
+#include "common/wvtime.h"
+
+#define OFF(f) offsetof(EtlConfig, f)
+
+const ConfigKey config_keys[] = {
+	{"api", "server", CT_STRING, OFF(server), NULL,
+	"the operation's server code: requests go to https://wv{server}.wolkvox.com/api/v2/reports_manager.php"},
+	{"api", "base_url", CT_STRING, OFF(base_url), NULL,
+	"overrides the whole endpoint URL (tests, demo, proxies)"},
+	{"api", "token", CT_STRING, OFF(token), NULL,
+	"the wolkvox-token; $WOLKVOX_TOKEN wins over it"},
+	{"api", "timezone", CT_STRING, OFF(timezone), "America/Bogota",
+	"the IANA zone the API's dates are in"},
+	{"api", "report", CT_STRING, OFF(report), "diagram_4", "the report requested"},
+	{"api", "window", CT_DURATION, OFF(window_s), "1d",
+	"window length, at most 31d (API limit)"},
+	{"api", "max_records", CT_INT, OFF(max_records), "60000",
+	"the API's record cap per response: a window returning this many is split"},
+	{"api", "timeout", CT_DURATION, OFF(timeout_s), "90s",
+	"a request fails when it cannot connect, or no data arrives, for this long"},
+	{"api", "retries", CT_INT, OFF(retries), "5",
+	"retries of a retryable failure, with exponential backoff and jitter"},
+	{"api", "min_interval", CT_DURATION, OFF(min_interval_s), "0s",
+	"least time between two requests with the same token"},
+	{"api", "backoff", CT_DURATION, OFF(backoff_s), "2s",
+	"first retry delay; doubles each retry, with jitter"},
+	{"api", "maintenance_wait", CT_DURATION, OFF(maintenance_wait_s), "5m",
+	"wait before retrying an unrecognised 403 (maintenance)"},
+	{"api", "max_rejects", CT_REJECTS, OFF(max_rejects), "100%",
+	"rejected records a window may hold before it fails (a count, or a percent like 1%)"},
+	{"api", "ca_file", CT_STRING, OFF(ca_file), NULL,
+	"CA bundle for a private CA (TLS verification is always on)"},
+	{"database", "conninfo", CT_STRING, OFF(conninfo), "",
+	"a libpq connection string or URI; PG* variables apply as in psql"},
+	{"database", "schema", CT_STRING, OFF(schema), "wolkvox", "the warehouse schema"},
+	{"sync", "operation", CT_STRING, OFF(operation), NULL,
+	"a name for this operation, stored in every row (default: the server code)"},
+	{"sync", "start", CT_STRING, OFF(start), NULL, "where the first sync starts"},
+	{"sync", "lag", CT_DURATION, OFF(lag_s), "5m",
+	"do not ask for the most recent part of the day"},
+	{"sync", "lookback", CT_DURATION, OFF(lookback_s), "1h",
+	"re-read this much before the watermark, to catch late rows"},
+	{"archive", "dir", CT_STRING, OFF(archive_dir), NULL,
+	"when set, every raw response body is kept there, gzipped, written atomically"},
+	{"log", "level", CT_LEVEL, OFF(log_level), "info", "trace, debug, info, warn, error"},
+	{"log", "format", CT_FORMAT, OFF(log_format), "text",
+	"text (human on a terminal, key=value otherwise) or json"},
+};
+
+const size_t config_nkeys = sizeof(config_keys) / sizeof(config_keys[0]);
+
+static void format_duration(double v, char *out, size_t size);
+
+/* config_key_index: the table index of section.name, or -1. */
+int
+config_key_index(const char *section, const char *name)
+{
+	for (size_t i = 0; i < N_KEYS; i++)
+	{
+		if (strcmp(config_keys[i].section, section) == 0 &&
+			strcmp(config_keys[i].name, name) == 0)
+			return (int) i;
+	}
+	return -1;
+}
+
+/* config_section_known: true when some key of the table is in section. */
+bool
+config_section_known(const char *section)
+{
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (strcmp(config_keys[i].section, section) == 0)
+			return true;
+	return false;
+}
+
+/* Levenshtein distance of a and b, for "did you mean"; both are short. */
+static size_t
+edit_distance(const char *a, const char *b)
+{
+	size_t		la = strlen(a);
+	size_t		lb = strlen(b);
+	size_t		row[64];
+
+	if (la >= 63 || lb >= 63)
+		return 99;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++)
+	{
+		size_t		diag = row[0];
+
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++)
+		{
+			size_t		up = row[j];
+			size_t		best = diag + (a[i - 1] != b[j - 1]);
+
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			if (up + 1 < best)
+				best = up + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+/*
+ * config_suggest: for an unknown section.name, "; did you mean \"X\"?" when
+ * a key of the table is close (the same name in another section, or at most
+ * two edits away), else "". out gets at least 1 byte.
+ */
+void
+config_suggest(const char *section, const char *name, char *out, size_t size)
+{
+	char		want[128];
+	size_t		best = 3;
+	int			found = -1;
+
+	out[0] = '\0';
+	snprintf(want, sizeof(want), "%s.%s", section, name);
+	for (size_t i = 0; i < N_KEYS; i++)
+	{
+		char		have[128];
+		size_t		d;
+
+		snprintf(have, sizeof(have), "%s.%s", config_keys[i].section, config_keys[i].name);
+		d = strcmp(config_keys[i].name, name) == 0 ? 1 : edit_distance(want, have);
+		if (d < best)
+		{
+			best = d;
+			found = (int) i;
+		}
+	}
+	if (found >= 0)
+		snprintf(out, size, "; did you mean \"%s.%s\"?", config_keys[found].section,
+				 config_keys[found].name);
+}
+
+static bool
+parse_int(const char *s, int64_t *out)
+{
+	char	   *end;
+	long long	v;
+
+	if (*s == '\0')
+		return false;
+	v = strtoll(s, &end, 10);
+	if (*end != '\0' || v < 0)
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool
+parse_rejects(const char *s, RejectLimit *out)
+{
+	char	   *end;
+	double		v = strtod(s, &end);
+
+	if (end == s || v < 0)
+		return false;
+	if (*end == '%' && end[1] == '\0' && v <= 100)
+	{
+		out->percent = true;
+		out->value = v;
+		return true;
+	}
+	if (*end == '\0' && v == (double) (int64_t) v)
+	{
+		out->percent = false;
+		out->value = v;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * config_assign: parse value for key idx into cfg. The previous string, if
+ * any, is freed. On a bad value, errbuf says what is expected.
+ */
+bool
+config_assign(EtlConfig *cfg, int idx, const char *value, char *errbuf)
+{
+	const ConfigKey *k = &config_keys[idx];
+	char	   *field = (char *) cfg + k->offset;
+	LogLevel	level;
+
+	switch (k->type)
+	{
+		case CT_STRING:
+		case CT_LEVEL:
+		case CT_FORMAT:
+			if (k->type == CT_LEVEL && !log_parse_level(value, &level))
+				goto bad;
+			if (k->type == CT_FORMAT && strcmp(value, "text") != 0 &&
+				strcmp(value, "json") != 0)
+				goto bad;
+			free(*(char **) field);
+			*(char **) field = strdup(value);
+			return true;
+		case CT_DURATION:
+			if (!wvtime_parse_duration(value, (double *) field))
+				goto bad;
+			return true;
+		case CT_INT:
+			if (!parse_int(value, (int64_t *) field))
+				goto bad;
+			return true;
+		case CT_REJECTS:
+			if (!parse_rejects(value, (RejectLimit *) field))
+				goto bad;
+			return true;
+	}
+bad:
+	{
+		static const char *const expect[] = {
+			"text", "a duration like 90s, 5m, 1h or 1d",
+			"a non-negative whole number", "a count like 10 or a percent like 1%",
+			"one of trace, debug, info, warn, error", "text or json"
+		};
+
+		etl_seterr(errbuf, "%s.%s: invalid value \"%s\" (expected %s)",
+				   k->section, k->name, value, expect[k->type]);
+	}
+	return false;
+}
+
+void
+config_init(EtlConfig *cfg)
+{
+	char		errbuf[ETL_ERRLEN];
+
+	memset(cfg, 0, sizeof(*cfg));
+	for (size_t i = 0; i < N_KEYS; i++)
+	{
+		if (config_keys[i].def != NULL)
+			(void) config_assign(cfg, (int) i, config_keys[i].def, errbuf);
+		cfg->source[i] = CONF_DEFAULT;
+	}
+}
+
+/*
+ * format_duration: v seconds in the largest unit that keeps it whole (1d,
+ * 5m, 90s), so `wvetl config` shows what one would write in the file.
+ */
+static void
+format_duration(double v, char *out, size_t size)
+{
+	static const struct
+	{
+		double		seconds;
+		char		unit;
+	}			units[] = {{86400, 'd'}, {3600, 'h'}, {60, 'm'}};
+
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+	{
+		double		n = v / units[i].seconds;
+
+		if (v >= units[i].seconds && n == (double) (int64_t) n)
+		{
+			snprintf(out, size, "%lld%c", (long long) n, units[i].unit);
+			return;
+		}
+	}
+	snprintf(out, size, "%gs", v);
+}
+
+void
+config_format_value(const EtlConfig *cfg, const ConfigKey *k, char *out, size_t size)
+{
+	const char *field = (const char *) cfg + k->offset;
+
+	switch (k->type)
+	{
+		case CT_STRING:
+		case CT_LEVEL:
+		case CT_FORMAT:
+			{
+				const char *s = *(char *const *) field;
+
+				if (s == NULL)
+					snprintf(out, size, "(unset)");
+				else if (*s == '\0')
+					snprintf(out, size, "\"\"");
+				else if (strcmp(k->name, "token") == 0)
+					snprintf(out, size, "*** (%zu characters)", strlen(s));
+				else if (strcmp(k->name, "conninfo") == 0)
+					config_mask_conninfo(s, out, size);
+				else
+					snprintf(out, size, "%s", s);
+				break;
+			}
+		case CT_DURATION:
+			format_duration(*(const double *) field, out, size);
+			break;
+		case CT_INT:
+			snprintf(out, size, "%lld", (long long) *(const int64_t *) field);
+			break;
+		case CT_REJECTS:
+			{
+				const RejectLimit *r = (const RejectLimit *) field;
+
+				snprintf(out, size, r->percent ? "%g%%" : "%g", r->value);
+				break;
+			}
+	}
+}
+
+void
+config_print_help(FILE *out, const char *only)
+{
+	for (size_t i = 0; i < N_KEYS; i++)
+	{
+		char		name[64];
+		const char *def = config_keys[i].def;
+
+		snprintf(name, sizeof(name), "%s.%s", config_keys[i].section, config_keys[i].name);
+		if (only != NULL && strcmp(only, name) != 0)
+			continue;
+		fprintf(out, "  %-22s %-14s %s\n", name, def ? (*def ? def : "\"\"") : "-",
+				config_keys[i].help);
+	}
+}
+
+void
+config_free(EtlConfig *cfg)
+{
+	for (size_t i = 0; i < N_KEYS; i++)
+	{
+		ConfigType	t = config_keys[i].type;
+
+		if (t == CT_STRING || t == CT_LEVEL || t == CT_FORMAT)
+		{
+			char	  **f = (char **) ((char *) cfg + config_keys[i].offset);
+
+			free(*f);
+			*f = NULL;
+		}
+	}
+	free(cfg->path);
+	g_free(cfg->endpoint);
+	cfg->path = NULL;
+	cfg->endpoint = NULL;
+}
