@@ -66,6 +66,7 @@ typedef struct TypingState
 	size_t		n_extras;		/* entries written to rs->extras */
 	size_t		n_nul;			/* keys noted in _nul_removed */
 	size_t		n_bad;			/* keys noted in _invalid_unicode_replaced */
+	size_t		n_num;			/* keys noted in _numbers_as_text */
 } TypingState;
 
 static int	key_class(const char *key, size_t n, int32_t *qno);
@@ -122,6 +123,7 @@ record_scratch_free(RecordScratch *rs)
 	buf_free(&rs->reason);
 	buf_free(&rs->nul_keys);
 	buf_free(&rs->bad_keys);
+	buf_free(&rs->num_keys);
 	free(rs->fields);
 	free(rs->slots);
 	free(rs->answers);
@@ -167,7 +169,8 @@ field_text(const RecordScratch *rs, const RawField *f)
 	return s;
 }
 
-/* extras_add: "key":value (as sent) into the extras object. */
+/* extras_add: "key":value (as sent) into the extras object; a value
+ * holding a number numeric cannot hold notes its key for _numbers_as_text. */
 static void
 extras_add(TypingState *ts, const RawField *f)
 {
@@ -177,6 +180,12 @@ extras_add(TypingState *ts, const RawField *f)
 	json_append_string(b, ts->rs->arena.data + f->key_off, f->key_len);
 	buf_putc(b, ':');
 	json_append_value(b, ts->rs, f);
+	if (f->cleaned & TEXT_NUMBER_AS_TEXT)
+	{
+		if (ts->n_num++ > 0)
+			buf_putc(&ts->rs->num_keys, ',');
+		json_append_string(&ts->rs->num_keys, ts->rs->arena.data + f->key_off, f->key_len);
+	}
 }
 
 /*
@@ -266,9 +275,9 @@ date_check(TypingState *ts)
 	return false;
 }
 
-/* extras_finish: close the extras object (with the notes _nul_removed and
- * _invalid_unicode_replaced) or leave it NULL when empty. False when out
- * of memory. */
+/* extras_finish: close the extras object (with the notes _nul_removed,
+ * _invalid_unicode_replaced and _numbers_as_text) or leave it NULL when
+ * empty. False when out of memory. */
 static bool
 extras_finish(TypingState *ts)
 {
@@ -285,6 +294,13 @@ extras_finish(TypingState *ts)
 		buf_puts(b, ts->n_extras++ ? ",\"_invalid_unicode_replaced\":["
 				 : "{\"_invalid_unicode_replaced\":[");
 		buf_append(b, ts->rs->bad_keys.data, ts->rs->bad_keys.len);
+		buf_putc(b, ']');
+	}
+	if (ts->n_num > 0)
+	{
+		buf_puts(b, ts->n_extras++ ? ",\"_numbers_as_text\":["
+				 : "{\"_numbers_as_text\":[");
+		buf_append(b, ts->rs->num_keys.data, ts->rs->num_keys.len);
 		buf_putc(b, ']');
 	}
 	if (ts->n_extras > 0)
@@ -405,10 +421,12 @@ record_type(RecordScratch *rs, uint64_t seq, bool want_raw, SurveyRecord *rec)
 	buf_reset(&rs->extras);
 	buf_reset(&rs->nul_keys);
 	buf_reset(&rs->bad_keys);
+	buf_reset(&rs->num_keys);
 	for (i = 0; i < rs->n_fields; i++)
 		type_field(&ts, &rs->fields[i], (uint32_t) i);
 	answers_finish(&ts);
-	if (!extras_finish(&ts) || rs->nul_keys.failed || rs->bad_keys.failed)
+	if (!extras_finish(&ts) || rs->nul_keys.failed || rs->bad_keys.failed ||
+		rs->num_keys.failed)
 		return RECORD_NOMEM;
 	if (!date_check(&ts))
 	{

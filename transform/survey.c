@@ -15,7 +15,8 @@
  *   text into the arena as the value. An element of a records array that
  *   is not an object is rejected ("record is not a JSON object").
  *
- *   Numbers arrive as text (yajl_number), never converted. yajl's string
+ *   Numbers arrive as text (yajl_number), never converted (one numeric
+ *   cannot hold becomes a string of its text: cb_number). yajl's string
  *   pointers are only valid during the callback: everything is copied.
  *   Every string (key or value) is cleaned first (text_clean): U+0000 and
  *   ill-formed UTF-8 never leave the transform, not even in raw
@@ -774,13 +775,22 @@ cb_boolean(void *ctx, int v)
 	return on_scalar(t, FK_SCALAR, v ? "true" : "false", v ? 4 : 5);
 }
 
+/*
+ * cb_number: a number, as its text. One that PostgreSQL numeric cannot
+ * hold (1e200000: JSON has no limit) would fail the whole window's COPY
+ * in a jsonb column, so it goes on as a string of the same text, flagged
+ * (extras notes it). The record as sent keeps the number.
+ */
 static int
 cb_number(void *ctx, const char *s, size_t n)
 {
 	Transform  *t = event(ctx);
 
 	sent_scalar(t, FK_SCALAR, s, n);
-	return on_scalar(t, FK_SCALAR, s, n);
+	if (transform_number_fits_numeric(s, n))
+		return on_scalar(t, FK_SCALAR, s, n);
+	t->clean_flags = TEXT_NUMBER_AS_TEXT;
+	return on_scalar(t, FK_STRING, s, n);
 }
 
 static int

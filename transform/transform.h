@@ -92,5 +92,8 @@ int32_t		transform_question_no(const char *key, size_t n);
 bool		transform_parse_duration(const char *s, size_t n, int32_t *out);
 /* A plain decimal number ("-3", "4.5", "+2")? (answer_num) */
 bool		transform_is_decimal(const char *s, size_t n);
+/* Can PostgreSQL numeric (and jsonb) hold the JSON number s? A number it
+ * cannot hold (1e200000) goes on as a JSON string of its text. */
+bool		transform_number_fits_numeric(const char *s, size_t n);
 
 #endif							/* WVETL_TRANSFORM_H */

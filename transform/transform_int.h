@@ -13,7 +13,8 @@
 
 typedef enum FieldKind
 {
-	FK_STRING = 0,				/* decoded string bytes (U+0000 already removed) */
+	FK_STRING = 0,				/* decoded string bytes (U+0000 already removed),
+								 * or the text of a number numeric cannot hold */
 	FK_NULL,					/* JSON null; value bytes "null" */
 	FK_SCALAR,					/* number or boolean: its JSON text */
 	FK_NESTED					/* object or array: compact JSON text */
@@ -57,6 +58,7 @@ typedef struct RecordScratch
 	Buf			reason;			/* a reject's reason */
 	Buf			nul_keys;		/* JSON strings of keys for _nul_removed */
 	Buf			bad_keys;		/* ... for _invalid_unicode_replaced */
+	Buf			num_keys;		/* ... for _numbers_as_text */
 } RecordScratch;
 
 typedef enum RecordVerdict
@@ -82,6 +84,7 @@ void		json_append_value(Buf *b, const RecordScratch *rs, const RawField *f);
 /* What text_clean changed in a string. */
 #define TEXT_NUL_REMOVED 1		/* U+0000 dropped */
 #define TEXT_UTF8_REPLACED 2	/* ill-formed UTF-8 replaced with U+FFFD */
+#define TEXT_NUMBER_AS_TEXT 4	/* a number numeric cannot hold, made a string */
 size_t		text_clean_scan(const char *s, size_t n);
 unsigned	text_clean(Buf *b, const char *s, size_t n);
 size_t		utf8_prefix(const char *s, size_t n, size_t max);

@@ -12,6 +12,9 @@
  * A longer "decimal" would fail COPY, so it is not one for answer_num. */
 #define NUMERIC_MAX_INT_DIGITS 131072
 #define NUMERIC_MAX_FRAC_DIGITS 16383
+/* An exponent no number numeric can hold needs (zero aside, which numeric
+ * refuses too past INT_MAX / 2); it also keeps the sums below in range. */
+#define NUMERIC_MAX_EXPONENT 1000000
 
 static bool is_digit(char c);
 static bool parse_uint(const char *s, size_t n, int64_t limit, int64_t *out);
@@ -159,4 +162,80 @@ transform_is_decimal(const char *s, size_t n)
 	while (i < n && is_digit(s[i]))
 		i++;
 	return i == n && i > frac_start && i - frac_start <= NUMERIC_MAX_FRAC_DIGITS;
+}
+
+/*
+ * transform_number_fits_numeric: can PostgreSQL's numeric, and so jsonb
+ * (whose numbers are numerics), hold the JSON number s? numeric_in
+ * refuses ("value overflows numeric format") a value with more than
+ * 131072 digits before the decimal point (leading zeros aside) or a scale
+ * above 16383 (the digits after the point, trailing zeros included, less
+ * the exponent: 0.0e-16383 is refused, although zero). JSON allows
+ * 1e200000; a text that is not a JSON number is false too.
+ */
+bool
+transform_number_fits_numeric(const char *s, size_t n)
+{
+	size_t		i = 0;
+	size_t		int_start;
+	size_t		int_len;
+	size_t		frac_start;
+	size_t		frac_len = 0;
+	size_t		k;
+	int64_t		exp = 0;
+	int64_t		before_point;
+	bool		neg_exp = false;
+
+	if (s == NULL || n == 0)
+		return false;
+	if (s[0] == '-')
+		i++;
+	int_start = i;
+	while (i < n && is_digit(s[i]))
+		i++;
+	int_len = i - int_start;
+	if (int_len == 0)
+		return false;
+	frac_start = i + 1;
+	if (i < n && s[i] == '.')
+	{
+		for (i++; i < n && is_digit(s[i]); i++)
+			frac_len++;
+		if (frac_len == 0)
+			return false;
+	}
+	if (i < n && (s[i] == 'e' || s[i] == 'E'))
+	{
+		i++;
+		if (i < n && (s[i] == '+' || s[i] == '-'))
+			neg_exp = s[i++] == '-';
+		if (i == n)
+			return false;
+		for (; i < n && is_digit(s[i]); i++)
+		{
+			exp = exp * 10 + (s[i] - '0');
+			if (exp > NUMERIC_MAX_EXPONENT)
+				return false;
+		}
+		if (neg_exp)
+			exp = -exp;
+	}
+	if (i != n)
+		return false;
+	if ((int64_t) frac_len - exp > NUMERIC_MAX_FRAC_DIGITS)
+		return false;
+	/* digits before the point, from the first significant one */
+	for (k = 0; k < int_len && s[int_start + k] == '0'; k++)
+		;
+	if (k < int_len)
+		before_point = (int64_t) (int_len - k);
+	else
+	{
+		for (k = 0; k < frac_len && s[frac_start + k] == '0'; k++)
+			;
+		if (k == frac_len)
+			return true;		/* zero: only its scale counts */
+		before_point = -(int64_t) k;
+	}
+	return before_point + exp <= NUMERIC_MAX_INT_DIGITS;
 }

@@ -370,6 +370,63 @@ test_decimal_numeric_limits(void **state)
 	free(s);
 }
 
+/* What PostgreSQL numeric (and jsonb) can hold, as numeric_in decides. */
+static void
+test_number_fits_numeric(void **state)
+{
+	static const char *const good[] = {
+		"0", "-0", "5", "-3", "4.5", "1e1000", "1e131071", "12e131070", "1E+5",
+		"1e-16383", "1.5e-16382", "0e200000", "-1.25e-3", "0.000001"
+	};
+	static const char *const bad[] = {
+		"1e131072", "12e131071", "1e200000", "-1e-200000", "1e-16384",
+		"1.5e-16383", "0.0e-16383", "0e-200000", "1e99999999999999999999",
+		"", "-", "1.", ".5", "1e", "1e+", "NaN", "0x1", "1 "
+	};
+	size_t		i;
+	size_t		n = 131073;
+	char	   *s = malloc(n + 3);
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (!transform_number_fits_numeric(good[i], strlen(good[i])))
+			fail_msg("refused \"%s\"", good[i]);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (transform_number_fits_numeric(bad[i], strlen(bad[i])))
+			fail_msg("accepted \"%s\"", bad[i]);
+	/* 131072 digits before the point fit, 131073 do not; a scale of
+	 * 16383 fits, 16384 does not (trailing zeros count) */
+	assert_non_null(s);
+	memset(s, '1', n);
+	assert_false(transform_number_fits_numeric(s, n));
+	assert_true(transform_number_fits_numeric(s, n - 1));
+	memset(s, '0', 16386);
+	s[1] = '.';
+	assert_false(transform_number_fits_numeric(s, 16386));
+	assert_true(transform_number_fits_numeric(s, 16385));
+	free(s);
+}
+
+/* A number numeric cannot hold: a string of its text in extras (noted),
+ * in answers (answer_num NULL) and in nested values; as sent in raw. */
+static void
+test_numbers_as_text(void **state)
+{
+	Collect		c = {0};
+
+	assert_true(run_str("[{\"date\":\"2026-01-18\",\"big\":1e200000,\"ok\":1e5,"
+						"\"n\":{\"a\":[-1e-99999,2]},\"q1\":1e200000,\"q2\":7,"
+						"\"agent_name\":1e200000}]", &c));
+	assert_line(&c, " agent_name=|1e200000|");
+	assert_line(&c, " extras=|{\"big\":\"1e200000\",\"ok\":1e5,"
+				"\"n\":{\"a\":[\"-1e-99999\",2]},\"_numbers_as_text\":[\"big\",\"n\"]}|");
+	assert_line(&c, " q1 text=|1e200000| num=NULL");
+	assert_line(&c, " q2 text=|7| num=|7|");
+	assert_line(&c, " raw=|{\"date\":\"2026-01-18\",\"big\":1e200000,\"ok\":1e5,"
+				"\"n\":{\"a\":[-1e-99999,2]},\"q1\":1e200000,\"q2\":7,"
+				"\"agent_name\":1e200000}|");
+	collect_free(&c);
+}
+
 /* ---- the chunk sweep ---- */
 
 static void
@@ -1228,6 +1285,8 @@ main(void)
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_decimals),
 		cmocka_unit_test(test_decimal_numeric_limits),
+		cmocka_unit_test(test_number_fits_numeric),
+		cmocka_unit_test(test_numbers_as_text),
 		cmocka_unit_test(test_chunk_sweep),
 		cmocka_unit_test(test_envelope_variants),
 		cmocka_unit_test(test_skip_big_values),
