@@ -204,6 +204,27 @@ rejects_exceeded(const EtlConfig *cfg, uint64_t records, uint64_t rejects, char 
 	return true;
 }
 
+/*
+ * replay_elsewhere: a replayed file none of whose records lies in the
+ * window it is replayed as (another range's file, or the wrong --from and
+ * --to). It fails whatever api.max_rejects allows, so that the range is
+ * never recorded as loaded with nothing of its own; its records are kept
+ * in etl_reject. An API answer is judged by api.max_rejects alone: a
+ * stray record must not stall sync.
+ */
+static bool
+replay_elsewhere(Attempt *a, uint64_t records, char *why)
+{
+	uint64_t	outside = transform_envelope(a->tf)->outside;
+
+	if (a->p->replay_path == NULL || records > 0 || outside == 0)
+		return false;
+	etl_seterr(why, "all %llu records of %s are dated outside the window (see etl_reject); "
+			   "is it the file of another range? Give the --from and --to it was saved for",
+			   (unsigned long long) outside, a->p->replay_path);
+	return true;
+}
+
 /* envelope_outcome: a 200 body may still carry an API error code. */
 static ApiOutcome
 envelope_outcome(const TransformEnvelope *env, char *why)
@@ -283,7 +304,8 @@ window_commit(Attempt *a, int64_t from, int64_t to, const LoadCounts *extra, cha
 	else
 	{
 		loader_window_counts(p->loader, &records, &rejects);
-		if (rejects_exceeded(p->cfg, records, rejects, why))
+		if (rejects_exceeded(p->cfg, records, rejects, why) ||
+			replay_elsewhere(a, records, why))
 		{
 			a->keep_rejects = true;
 			return AT_FAILED;
@@ -383,6 +405,8 @@ attempt_open(Attempt *a, int64_t from, int64_t to, LoadMode mode, bool *begun, c
 	char		errbuf[ETL_ERRLEN] = "";
 
 	topt.want_raw = (p->loader == NULL);
+	topt.window_from = from;
+	topt.window_to = to;
 	a->tf = transform_new(&topt, on_record, on_reject, a);
 	if (a->tf == NULL)
 	{

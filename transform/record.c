@@ -312,6 +312,34 @@ extras_finish(TypingState *ts)
 	return !b->failed;
 }
 
+/*
+ * record_in_window: true when rec's date lies in [from, to); else false,
+ * with the reason (the date and the window, local times) in rs->reason,
+ * NUL-terminated. A record's instant is its wall time read by the rule of
+ * wvtime_local_to_epoch, the same rule that placed the window's bounds, so
+ * a record at the window's last second (the API's inclusive date_end) is
+ * in, one at its end is out. False with an empty reason: out of memory.
+ */
+bool
+record_in_window(RecordScratch *rs, const SurveyRecord *rec, int64_t from, int64_t to)
+{
+	char		at[32];
+	char		a[32];
+	char		b[32];
+
+	if (rec->answered_at >= from && rec->answered_at < to)
+		return true;
+	wvtime_format_local(rec->answered_at, at);
+	wvtime_format_local(from, a);
+	wvtime_format_local(to, b);
+	buf_reset(&rs->reason);
+	buf_printf(&rs->reason, "date %s is outside the window [%s, %s) it came in", at, a, b);
+	if (rs->reason.failed)
+		buf_reset(&rs->reason);
+	buf_cstr(&rs->reason);
+	return false;
+}
+
 /* record_build_raw: the whole record as compact JSON into rs->raw. */
 bool
 record_build_raw(RecordScratch *rs)

@@ -692,7 +692,8 @@ reject_emit(Transform *t, const char *raw, size_t len, const char *reason)
 
 /*
  * record_end: the record map closed: type it, then hand it to the record
- * sink, or to the reject sink when it has no readable date.
+ * sink, or to the reject sink when it has no readable date or is dated
+ * outside the window (opt.window_from, opt.window_to).
  */
 static int
 record_end(Transform *t)
@@ -704,6 +705,17 @@ record_end(Transform *t)
 	/* with want_raw, rec->raw is the record as sent (t->sent), set below:
 	 * the cleaned raw text need not be built (rejects still build it) */
 	v = record_type(&t->rs, seq, false, &t->rec);
+	if (v == RECORD_OK && t->opt.window_to > t->opt.window_from &&
+		!record_in_window(&t->rs, &t->rec, t->opt.window_from, t->opt.window_to))
+	{
+		if (t->rs.reason.len == 0 || (!t->opt.want_raw && !record_build_raw(&t->rs)))
+			v = RECORD_NOMEM;
+		else
+		{
+			v = RECORD_REJECT;
+			t->env.outside++;
+		}
+	}
 	if (v == RECORD_NOMEM)
 		return fail(t, "record %llu: out of memory", (unsigned long long) seq);
 	if (v == RECORD_REJECT && t->opt.want_raw)

@@ -25,8 +25,8 @@
 typedef bool (*RecordSink) (void *ctx, const SurveyRecord *rec);
 
 /*
- * RejectSink: receives a record that cannot be loaded (no readable `date`),
- * as compact re-serialized JSON plus a one-line reason. Borrowed, as above.
+ * RejectSink: receives a record that cannot be loaded (no readable `date`,
+ * or a date outside the window the body answers), as compact re-serialized JSON plus a one-line reason. Borrowed, as above.
  */
 typedef bool (*RejectSink) (void *ctx, const char *raw, size_t raw_len,
 							const char *reason, uint64_t seq);
@@ -37,6 +37,11 @@ typedef struct TransformOptions
 	size_t		max_field_bytes;	/* one value; 0 = default 1 MiB */
 	size_t		max_record_bytes;	/* one record; 0 = default 16 MiB */
 	int			max_depth;		/* JSON nesting; 0 = default 32 */
+	/* The window the body answers, [window_from, window_to) in epoch
+	 * seconds: a record dated outside it is rejected ("date ... is outside
+	 * the window ..."). Both 0: no check. */
+	int64_t		window_from;
+	int64_t		window_to;
 } TransformOptions;
 
 typedef enum EnvelopeData
@@ -57,6 +62,7 @@ typedef struct TransformEnvelope
 	EnvelopeData data;
 	uint64_t	records;		/* records handed to the record sink */
 	uint64_t	rejects;		/* records handed to the reject sink */
+	uint64_t	outside;		/* of the rejects: dated outside the window */
 } TransformEnvelope;
 
 typedef struct Transform Transform;

@@ -75,6 +75,8 @@ void		record_scratch_free(RecordScratch *rs);
 RecordVerdict record_type(RecordScratch *rs, uint64_t seq, bool want_raw,
 						  SurveyRecord *rec);
 bool		record_build_raw(RecordScratch *rs);
+bool		record_in_window(RecordScratch *rs, const SurveyRecord *rec, int64_t from,
+							 int64_t to);
 
 /* json_text.c */
 bool		json_append_string(Buf *b, const char *s, size_t n);

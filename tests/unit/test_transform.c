@@ -800,6 +800,52 @@ test_raw_only_when_asked(void **state)
 	collect_free(&c);
 }
 
+/*
+ * test_window_bounds: a record dated outside the window the body answers is
+ * rejected with that reason, exactly at the bounds: the window's first
+ * second and its last (the API's inclusive date_end, to - 1 s) are in, the
+ * second before and the window's end are out; a half of a split window
+ * likewise. With want_raw the raw text is the record as sent.
+ */
+static void
+test_window_bounds(void **state)
+{
+	/* [2026-01-18 00:00, 2026-01-19 00:00) in Bogota (UTC-5) */
+	TransformOptions opt = {.window_from = 1768712400, .window_to = 1768798800};
+	Collect		c = {0};
+	const char *body = "[{\"date\":\"2026-01-17 23:59:59\",\"conn_id\":\"a\"},"
+		"{\"date\":\"2026-01-18 00:00:00\",\"conn_id\":\"b\"},"
+		"{\"date\":\"2026-01-18 23:59:59\",\"conn_id\":\"c\"},"
+		"{\"date\":\"20260119000000\",\"conn_id\":\"d\"}]";
+
+	assert_true(run_body(body, strlen(body), &opt, 0, &c));
+	assert_int_equal(c.env.records, 2);
+	assert_int_equal(c.env.rejects, 2);
+	assert_int_equal(c.env.outside, 2);
+	assert_line(&c, "reject seq=0 reason=date 2026-01-17 23:59:59 is outside the window "
+				"[2026-01-18 00:00:00, 2026-01-19 00:00:00) it came in "
+				"raw=|{\"date\":\"2026-01-17 23:59:59\",\"conn_id\":\"a\"}|");
+	assert_line(&c, "record seq=1 at=1768712400 time=NULL vm=NULL");
+	assert_line(&c, "record seq=2 at=1768798799 time=NULL vm=NULL");
+	assert_line(&c, "reject seq=3 reason=date 2026-01-19 00:00:00 is outside the window "
+				"[2026-01-18 00:00:00, 2026-01-19 00:00:00) it came in "
+				"raw=|{\"date\":\"20260119000000\",\"conn_id\":\"d\"}|");
+	collect_free(&c);
+
+	/* the first half of the day split at the record cap: [00:00, 12:00) */
+	opt.window_to = 1768712400 + 43200;
+	opt.want_raw = true;
+	body = "[{\"date\":\"2026-01-18 11:59:59\"},{\"date\":\"2026-01-18T12:00:00\"}]";
+	assert_true(run_body(body, strlen(body), &opt, 1, &c));
+	assert_int_equal(c.env.records, 1);
+	assert_int_equal(c.env.outside, 1);
+	assert_line(&c, "record seq=0 at=1768755599 time=NULL vm=NULL");
+	assert_line(&c, "reject seq=1 reason=date 2026-01-18 12:00:00 is outside the window "
+				"[2026-01-18 00:00:00, 2026-01-18 12:00:00) it came in "
+				"raw=|{\"date\":\"2026-01-18T12:00:00\"}|");
+	collect_free(&c);
+}
+
 /* ---- limits ---- */
 
 static void
@@ -1297,6 +1343,7 @@ main(void)
 		cmocka_unit_test(test_invalid_unicode),
 		cmocka_unit_test(test_rejects),
 		cmocka_unit_test(test_raw_only_when_asked),
+		cmocka_unit_test(test_window_bounds),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_default_limits),
 		cmocka_unit_test(test_endless_token),
