@@ -170,13 +170,49 @@ cmd_sync(const CliOptions *cli, EtlConfig *cfg)
 	return run_load("sync", cfg, 0, 0, NULL, false, true);
 }
 
+/*
+ * finished_range: only finished time is loaded (contract rule 12): a window
+ * ending after now - sync.lag would be recorded as complete while its data
+ * may still grow. backfill (clamp) loads up to now - sync.lag and leaves
+ * the rest unloaded, for a later backfill or sync, saying so; replay
+ * refuses such a range (a body saved before now cannot hold it all). A
+ * range that starts after now - sync.lag is refused either way. False
+ * (logged) means exit 2.
+ */
+static bool
+finished_range(const EtlConfig *cfg, const char *command, int64_t from, int64_t *to,
+			   bool clamp)
+{
+	int64_t		limit = wvtime_now() - (int64_t) cfg->lag_s;
+	char		t[32];
+	char		l[32];
+
+	if (*to <= limit)
+		return true;
+	wvtime_format_local(*to, t);
+	wvtime_format_local(limit, l);
+	if (!clamp || from >= limit)
+	{
+		log_error("config", "%s --to %s is after now - sync.lag (%s %s): that time is not "
+				  "finished, so it cannot be loaded as complete; %s", command, t, l,
+				  wvtime_zone(), clamp ? "nothing in the range is finished yet"
+				  : "give a --to at or before it");
+		return false;
+	}
+	log_warn("pipeline", "%s --to %s is after now - sync.lag (%s %s): loading up to there; "
+			 "the rest is not finished and stays unloaded, for a later backfill or sync",
+			 command, t, l, wvtime_zone());
+	*to = limit;
+	return true;
+}
+
 int
 cmd_backfill(const CliOptions *cli, EtlConfig *cfg)
 {
 	int64_t		from;
 	int64_t		to;
 
-	if (!parse_range(cli, &from, &to))
+	if (!parse_range(cli, &from, &to) || !finished_range(cfg, "backfill", from, &to, true))
 		return EXIT_USAGE;
 	return run_load("backfill", cfg, from, to, NULL, cli->reload, false);
 }
@@ -197,7 +233,7 @@ cmd_replay(const CliOptions *cli, EtlConfig *cfg)
 		fprintf(stderr, "wvetl: replay: cannot read %s: %s\n", cli->file, strerror(errno));
 		return EXIT_USAGE;
 	}
-	if (!parse_range(cli, &from, &to))
+	if (!parse_range(cli, &from, &to) || !finished_range(cfg, "replay", from, &to, false))
 		return EXIT_USAGE;
 	return run_load("replay", cfg, from, to, cli->file, cli->reload, false);
 }
