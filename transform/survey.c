@@ -249,13 +249,15 @@ set_yajl_error(Transform *t, const char *data, size_t len, bool at_finish)
 }
 
 /*
- * transform_feed: parse the next chunk. False on a JSON error, a limit, a
- * record that cannot be typed for lack of memory, or a sink that stopped.
+ * transform_feed: parse the next chunk. False on a JSON error (a raw form
+ * feed included), a limit, a record that cannot be typed for lack of
+ * memory, or a sink that stopped.
  */
 bool
 transform_feed(Transform *t, const char *data, size_t len)
 {
 	yajl_status st;
+	const char *ff;
 
 	if (t->failed || t->finished)
 	{
@@ -268,6 +270,18 @@ transform_feed(Transform *t, const char *data, size_t len)
 	}
 	if (len == 0)
 		return true;
+	/* yajl's lexer takes a form feed for white space; JSON does not (RFC
+	 * 8259: space, tab, LF, CR), and inside a string it must be escaped.
+	 * No byte of a multibyte UTF-8 sequence is 0x0C, so a raw 0x0C
+	 * anywhere is malformed JSON. */
+	if ((ff = memchr(data, '\f', len)) != NULL)
+	{
+		t->failed = true;
+		etl_seterr(t->err, "invalid JSON at byte %llu: a form feed (0x0C) is not "
+				   "JSON white space", (unsigned long long) (t->bytes + (uint64_t) (ff - data) + 1));
+		t->bytes += len;
+		return false;
+	}
 	st = yajl_parse(t->yh, (const unsigned char *) data, len);
 	if (st == yajl_status_ok)
 	{
