@@ -226,8 +226,8 @@ dim_rows(Buf *b, char kind, GHashTable *map)
 	" " dim "_up AS (" \
 	"  INSERT INTO " dim " AS d (operation, " dim "_id, " dim "_name, name_at," \
 	"   first_seen, last_seen)" \
-	"  SELECT $1, id, name, to_timestamp(name_at), to_timestamp(first_seen)," \
-	"   to_timestamp(last_seen)" \
+	"  SELECT $1, id, name, pg_catalog.to_timestamp(name_at)," \
+	"   pg_catalog.to_timestamp(first_seen), pg_catalog.to_timestamp(last_seen)" \
 	"  FROM wvetl_stage_dim WHERE kind = '" kind "'" \
 	DIM_ON_CONFLICT(dim)
 
@@ -293,7 +293,8 @@ cleanup:
 	"  INSERT INTO " dim " AS d (operation, " dim "_id, " dim "_name, name_at," \
 	"   first_seen, last_seen)" \
 	"  SELECT $1, " dim "_id, substr(max(" dim "_latest), 13)," \
-	"   to_timestamp(left(max(" dim "_latest), 12)::bigint), min(first_at), max(last_at)" \
+	"   pg_catalog.to_timestamp(left(max(" dim "_latest), 12)::bigint)," \
+	"   min(first_at), max(last_at)" \
 	"  FROM w WHERE " dim "_id IS NOT NULL GROUP BY " dim "_id" \
 	DIM_ON_CONFLICT(dim)
 
@@ -313,8 +314,8 @@ static const char dim_stage_sql[] =
 static const char dim_range_sql[] =
 	DIM_FOLD("SELECT " DIM_COLS ", (run_id = $4::bigint AND last_loaded_at = now()) AS mine"
 			 " FROM survey_response WHERE operation = $1"
-			 " AND answered_at >= to_timestamp($2::bigint)"
-			 " AND answered_at < to_timestamp($3::bigint)") DIM_TAIL;
+			 " AND answered_at >= pg_catalog.to_timestamp($2::bigint)"
+			 " AND answered_at < pg_catalog.to_timestamp($3::bigint)") DIM_TAIL;
 
 /* LOAD_FAST with records dated outside the window (the API or a replayed
  * body may send them): every row this transaction wrote, by a scan. */

@@ -191,7 +191,7 @@ void		idset_free(IdSet *s);
 
 /* The advisory lock key of an operation: one lock per schema and
  * operation; s and o are the SQL parameters ("$1") holding them. */
-#define LOCK_KEY_SQL_P(s, o) "hashtextextended('wvetl/' || " s " || '/' || " o ", 0)"
+#define LOCK_KEY_SQL_P(s, o) "pg_catalog.hashtextextended('wvetl/' || " s " || '/' || " o ", 0)"
 
 /* The backend pid of the session holding that lock, no row when none
  * does. pg_locks shows a bigint key as classid (high 32 bits), objid (low

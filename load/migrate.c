@@ -27,12 +27,19 @@ extern const size_t sql_migrations_count;
 
 /* One lock per schema, distinct from the operations' locks. */
 #define MIGRATE_LOCK_SQL \
-	"SELECT pg_advisory_xact_lock(hashtextextended('wvetl-migrate/' || $1, 0))"
+	"SELECT pg_advisory_xact_lock(pg_catalog.hashtextextended('wvetl-migrate/' || $1, 0))"
+
+/* A migration's objects go to the first schema of search_path: for the
+ * transaction, the warehouse schema comes before pg_catalog (the session
+ * has pg_catalog first, see state.c). Still nothing but the two. */
+#define MIGRATE_PATH_SQL \
+	"SELECT pg_catalog.set_config('search_path'," \
+	" pg_catalog.quote_ident($1) || ', pg_catalog', true)"
 
 /*
- * migrate_tx_begin: BEGIN and take the migration lock (held until the
- * transaction ends). False on failure (logged; the transaction is rolled
- * back).
+ * migrate_tx_begin: BEGIN, point search_path at the schema for the
+ * transaction and take the migration lock (both until the transaction
+ * ends). False on failure (logged; the transaction is rolled back).
  */
 static bool
 migrate_tx_begin(Loader *l)
@@ -41,7 +48,8 @@ migrate_tx_begin(Loader *l)
 
 	if (!pg_command(l->conn, "beginning a migration", "BEGIN", 0, NULL))
 		return false;
-	if (pg_command(l->conn, "taking the migration lock", MIGRATE_LOCK_SQL, 1, params))
+	if (pg_command(l->conn, "setting search_path for a migration", MIGRATE_PATH_SQL, 1, params) &&
+		pg_command(l->conn, "taking the migration lock", MIGRATE_LOCK_SQL, 1, params))
 		return true;
 	(void) pg_command(l->conn, "rolling back a migration", "ROLLBACK", 0, NULL);
 	return false;

@@ -1,9 +1,10 @@
 /*
  * load/state.c
  *   The connection's life and the bookkeeping around windows: connecting
- *   (search_path set to the warehouse schema), the per-operation advisory
- *   lock, etl_run rows, which windows are loaded, the sync watermark, and
- *   the etl_window / etl_state / etl_run writes of a committing window.
+ *   (search_path: pg_catalog, then the warehouse schema), the per-operation
+ *   advisory lock, etl_run rows, which windows are loaded, the sync
+ *   watermark, and the etl_window / etl_state / etl_run writes of a
+ *   committing window.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -49,6 +50,18 @@ state_dup(const char *s)
 }
 
 /*
+ * The session's search_path: pg_catalog first, so that no function,
+ * operator or type of the warehouse schema can stand in for a built-in of
+ * the same signature, then the schema, and nothing else: a function any
+ * other role could create (in public, say) is never in reach. Built-ins
+ * called with arguments of another type (pg_catalog.to_timestamp(bigint)),
+ * where an overload of the exact type would win wherever it lives, are
+ * written qualified. Migrations create objects, which go to the first
+ * schema of the path: they set their own (migrate.c).
+ */
+#define SEARCH_PATH_SQL "SET search_path TO pg_catalog, %s; "
+
+/*
  * loader_connect: connect, point search_path at the schema (it need not
  * exist yet: migrate creates it), and prepare the per-window state.
  * Returns NULL on failure (logged); the caller frees with loader_free.
@@ -85,7 +98,7 @@ loader_connect(const LoadOptions *opt)
 		goto fail;
 	if ((schema = pg_quote_ident(l->conn, l->schema)) == NULL)
 		goto fail;
-	buf_printf(&sql, "SET search_path TO %s, public; " KEEPALIVE_SQL, schema);
+	buf_printf(&sql, SEARCH_PATH_SQL KEEPALIVE_SQL, schema);
 	if (sql.failed || !pg_command(l->conn, "setting search_path", buf_cstr(&sql), 0, NULL))
 		goto fail;
 	PQfreemem(schema);
@@ -264,7 +277,8 @@ state_run_insert(Loader *l, const char *command, int64_t from, int64_t to,
 	ok = pg_query_int64(l->conn, "recording the run",
 						"INSERT INTO etl_run (operation, command, range_from, range_to,"
 						" status, pid, host, version, backend_pid, ended_at, error)"
-						" VALUES ($1, $2, to_timestamp($3::bigint), to_timestamp($4::bigint),"
+						" VALUES ($1, $2, pg_catalog.to_timestamp($3::bigint),"
+						" pg_catalog.to_timestamp($4::bigint),"
 						" $8, $5::int, $6, $7, pg_backend_pid(),"
 						" CASE WHEN $8 <> 'running' THEN now() END, $9) RETURNING run_id",
 						9, params, &run_id, NULL);
@@ -363,8 +377,8 @@ loader_window_state(Loader *l, int64_t from, int64_t to, bool *overlap, bool *co
 	res = pg_query(l->conn, "reading loaded windows",
 				   "SELECT extract(epoch FROM window_from)::bigint,"
 				   " extract(epoch FROM window_to)::bigint FROM etl_window"
-				   " WHERE operation = $1 AND window_from < to_timestamp($3::bigint)"
-				   " AND window_to > to_timestamp($2::bigint) ORDER BY 1, 2",
+				   " WHERE operation = $1 AND window_from < pg_catalog.to_timestamp($3::bigint)"
+				   " AND window_to > pg_catalog.to_timestamp($2::bigint) ORDER BY 1, 2",
 				   3, params);
 	if (res == NULL)
 		return false;
@@ -429,7 +443,8 @@ state_window_bookkeeping(Loader *l, int64_t new_watermark, const LoadCounts *c)
 	if (!pg_command(l->conn, "recording the window",
 					"INSERT INTO etl_window (operation, window_from, window_to, run_id,"
 					" records, inserted, updated, duplicates, rejects, api_calls, bytes, mode)"
-					" VALUES ($1, to_timestamp($2::bigint), to_timestamp($3::bigint), $4,"
+					" VALUES ($1, pg_catalog.to_timestamp($2::bigint),"
+					" pg_catalog.to_timestamp($3::bigint), $4,"
 					" $5, $6, $7, $8, $9, $10, $11, $12)"
 					" ON CONFLICT (operation, window_from, window_to) DO UPDATE SET"
 					" run_id = excluded.run_id, records = excluded.records,"
@@ -446,7 +461,7 @@ state_window_bookkeeping(Loader *l, int64_t new_watermark, const LoadCounts *c)
 	state_params[4] = params[3];
 	if (!pg_command(l->conn, "moving the watermark",
 					"INSERT INTO etl_state AS s (operation, watermark, timezone, report, run_id)"
-					" VALUES ($1, to_timestamp($2::bigint), $3, $4, $5::bigint)"
+					" VALUES ($1, pg_catalog.to_timestamp($2::bigint), $3, $4, $5::bigint)"
 					" ON CONFLICT (operation) DO UPDATE SET"
 					" watermark = GREATEST(s.watermark, excluded.watermark),"
 					" timezone = excluded.timezone,"

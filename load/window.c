@@ -286,8 +286,8 @@ static const char merge_collision_table_sql[] =
 static const char reject_insert_sql[] =
 	"INSERT INTO etl_reject (operation, window_from, window_to, run_id,"
 	"  reason, raw_record, raw_md5)"
-	" SELECT DISTINCT ON (md5(raw_record)) $1, to_timestamp($2::bigint),"
-	"  to_timestamp($3::bigint), $4::bigint, reason, raw_record, md5(raw_record)"
+	" SELECT DISTINCT ON (md5(raw_record)) $1, pg_catalog.to_timestamp($2::bigint),"
+	"  pg_catalog.to_timestamp($3::bigint), $4::bigint, reason, raw_record, md5(raw_record)"
 	" FROM wvetl_stage_reject ORDER BY md5(raw_record), seq DESC"
 	" ON CONFLICT (operation, raw_md5) DO UPDATE SET"
 	"  last_seen = now(), run_id = excluded.run_id, reason = excluded.reason,"
