@@ -291,7 +291,23 @@ static const char reject_insert_sql[] =
 	" FROM wvetl_stage_reject ORDER BY md5(raw_record), seq DESC"
 	" ON CONFLICT (operation, raw_md5) DO UPDATE SET"
 	"  last_seen = now(), run_id = excluded.run_id, reason = excluded.reason,"
-	"  window_from = excluded.window_from, window_to = excluded.window_to";
+	"  window_from = excluded.window_from, window_to = excluded.window_to,"
+	"  resolved_at = NULL, resolved_run = NULL";
+
+/* The operation's open rejects whose window lies within the committing one
+ * and that it did not reject again (they are all in the stage until the
+ * commit): the record loaded, or the API no longer sends it. How a reload
+ * retries rejects (sql/006_search_path_rejects.sql). Returns how many. */
+static const char reject_resolve_sql[] =
+	"WITH u AS ("
+	"  UPDATE etl_reject r SET resolved_at = now(), resolved_run = $4::bigint"
+	"  WHERE r.operation = $1 AND r.resolved_at IS NULL"
+	"   AND r.window_from >= pg_catalog.to_timestamp($2::bigint)"
+	"   AND r.window_to <= pg_catalog.to_timestamp($3::bigint)"
+	"   AND NOT EXISTS (SELECT 1 FROM wvetl_stage_reject s"
+	"    WHERE md5(s.raw_record) = r.raw_md5)"
+	"  RETURNING 1)"
+	" SELECT count(*) FROM u";
 
 static bool window_finish_active(Loader *l);
 
@@ -829,9 +845,10 @@ window_merge(Loader *l, LoadCounts *c, uint64_t staged)
 					  0, NULL);
 }
 
-/* window_store_rejects: staged rejects into etl_reject. */
+/* window_reject_sql: run sql (reject_insert_sql or reject_resolve_sql)
+ * over the window's rejects; *n (optional) gets its one count. */
 static bool
-window_store_rejects(Loader *l)
+window_reject_sql(Loader *l, const char *what, const char *sql, int64_t *n)
 {
 	char		from[24];
 	char		to[24];
@@ -841,7 +858,31 @@ window_store_rejects(Loader *l)
 	snprintf(from, sizeof(from), "%" PRId64, l->win_from);
 	snprintf(to, sizeof(to), "%" PRId64, l->win_to);
 	snprintf(run, sizeof(run), "%" PRId64, l->run_id);
-	return pg_command(l->conn, "storing rejected records", reject_insert_sql, 4, params);
+	if (n == NULL)
+		return pg_command(l->conn, what, sql, 4, params);
+	return pg_query_int64(l->conn, what, sql, 4, params, n, NULL);
+}
+
+/* window_store_rejects: staged rejects into etl_reject. */
+static bool
+window_store_rejects(Loader *l)
+{
+	return window_reject_sql(l, "storing rejected records", reject_insert_sql, NULL);
+}
+
+/* window_resolve_rejects: mark the earlier rejects this window loaded
+ * after all as resolved (reject_resolve_sql); logs how many. */
+static bool
+window_resolve_rejects(Loader *l)
+{
+	int64_t		n = 0;
+
+	if (!window_reject_sql(l, "resolving earlier rejects", reject_resolve_sql, &n))
+		return false;
+	if (n > 0)
+		log_info("load", "%" PRId64 " earlier reject(s) of this window no longer rejected: "
+				 "marked resolved", n);
+	return true;
 }
 
 /* window_commit_tx: COMMIT, and make sure it did commit: COMMIT of an
@@ -899,6 +940,8 @@ loader_window_commit(Loader *l, int64_t new_watermark, const LoadCounts *extra,
 	else if (!window_merge(l, &c, staged))
 		goto fail;
 	if (c.rejects > 0 && !window_store_rejects(l))
+		goto fail;
+	if (!window_resolve_rejects(l))
 		goto fail;
 	if (extra != NULL)
 	{
