@@ -167,7 +167,9 @@ EOF
 echo "ok: every y_ document reached extras as it was"
 
 # Every file served by the mock API over HTTP, its bytes as they are (the
-# control plane takes them in base64), one day each, no retries.
+# control plane takes them in base64), one day each from 2025-01-01 (days
+# long finished: backfill loads nothing later than now - sync.lag), no
+# retries.
 "$WV_PY" - "$suite" "$WV_TMP" >"$WV_TMP/http.cases" <<'EOF'
 import base64, json, os, sys
 suite, tmp = sys.argv[1:]
@@ -185,8 +187,8 @@ EOF
 t0=$SECONDS
 n=0
 while read -r name want; do
-	day=$(date -d "2026-03-01 +$n days" +%F)
-	next=$(date -d "2026-03-01 +$((n + 1)) days" +%F)
+	day=$(date -d "2025-01-01 +$n days" +%F)
+	next=$(date -d "2025-01-01 +$((n + 1)) days" +%F)
 	n=$((n + 1))
 	wv_control "@$WV_TMP/$name.control"
 	w0=$(psql_q "SELECT count(*) FROM wolkvox.etl_window")
