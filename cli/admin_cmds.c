@@ -4,6 +4,7 @@
  *   and config (which needs no warehouse).
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,18 +41,21 @@ cmd_status(const CliOptions *cli, EtlConfig *cfg)
 	return ok ? EXIT_OK : EXIT_FAILED;
 }
 
-/* scale_arg_ok: a --min/--max value is a number, or "" (clear). */
+/* scale_arg_ok: a --min/--max value is a finite decimal number (digits,
+ * a sign, a point, an exponent: not NaN, Infinity or hex, which strtod
+ * and numeric would take), or "" (clear). */
 static bool
 scale_arg_ok(const char *opt, const char *s)
 {
 	char	   *end = NULL;
+	double		v;
 
 	if (s == NULL || *s == '\0')
 		return true;
-	(void) strtod(s, &end);
-	if (end != s && *end == '\0')
+	v = strtod(s, &end);
+	if (end != s && *end == '\0' && isfinite(v) && strspn(s, "0123456789+-.eE") == strlen(s))
 		return true;
-	fprintf(stderr, "wvetl: questions: %s \"%s\" is not a number\n", opt, s);
+	fprintf(stderr, "wvetl: questions: %s \"%s\" is not a finite number\n", opt, s);
 	return false;
 }
 

@@ -16,6 +16,9 @@
 
 #include "common/config_int.h"
 
+/* NAMEDATALEN - 1: PostgreSQL cuts longer identifiers, with a notice. */
+#define PG_NAME_MAX 63
+
 static const char *config_where(const EtlConfig *cfg, const char *section,
 								const char *name, char *out, size_t size);
 static bool conninfo_password_span(const char *s, size_t *start, size_t *len);
@@ -133,6 +136,14 @@ config_finish(EtlConfig *cfg, char *errbuf)
 		etl_seterr(errbuf, "%sapi.ca_file %s cannot be read: %s",
 				   config_where(cfg, "api", "ca_file", where, sizeof(where)),
 				   cfg->ca_file, strerror(errno));
+		return false;
+	}
+	if (cfg->schema != NULL && strlen(cfg->schema) > PG_NAME_MAX)
+	{
+		etl_seterr(errbuf, "%sdatabase.schema is %zu bytes long: PostgreSQL names have at most %d "
+				   "(a longer one would be cut to another name)",
+				   config_where(cfg, "database", "schema", where, sizeof(where)),
+				   strlen(cfg->schema), PG_NAME_MAX);
 		return false;
 	}
 	if (!valid_identifier(cfg->schema))

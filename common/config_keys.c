@@ -8,6 +8,7 @@
  *
  *   Pure: fills an errbuf, never logs.
  */
+#include <errno.h>
 #include <glib.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -66,6 +67,36 @@ const ConfigKey config_keys[] = {
 };
 
 const size_t config_nkeys = sizeof(config_keys) / sizeof(config_keys[0]);
+
+/*
+ * The sane range of a number or a duration (in seconds): a value outside
+ * is refused as a mistake (exit 2), never taken as asked: 100000d of
+ * lookback or 10^20 retries can only be a typo, and would overflow the
+ * time and count arithmetic. README and config.example.ini list them.
+ * api.window's range is checked by config_finish, which says why.
+ */
+typedef struct KeyRange
+{
+	const char *section;
+	const char *name;
+	double		min;
+	double		max;
+	const char *shown;			/* the range as the message says it */
+} KeyRange;
+
+static const KeyRange key_ranges[] = {
+	{"api", "max_records", 0, 1e9, "at most 1000000000"},
+	{"api", "timeout", 0, 86400, "at most 1d"},
+	{"api", "retries", 0, 100, "0 to 100"},
+	{"api", "min_interval", 0, 3600, "0s to 1h"},
+	{"api", "backoff", 0, 3600, "0s to 1h"},
+	{"api", "maintenance_wait", 0, 86400, "0s to 1d"},
+	{"sync", "lag", 0, 31 * 86400, "0s to 31d"},
+	{"sync", "lookback", 0, 366 * 86400, "0s to 366d"},
+};
+
+/* MAX_REJECTS_COUNT: the largest count api.max_rejects takes. */
+#define MAX_REJECTS_COUNT 1e9
 
 static void format_duration(double v, char *out, size_t size);
 
@@ -157,18 +188,51 @@ config_suggest(const char *section, const char *name, char *out, size_t size)
 				 config_keys[found].name);
 }
 
+/* parse_int: a non-negative whole number; one past int64_t gives
+ * INT64_MAX (strtoll saturates), which every key's range refuses. */
 static bool
 parse_int(const char *s, int64_t *out)
 {
 	char	   *end;
 	long long	v;
 
-	if (*s == '\0')
+	if (*s < '0' || *s > '9')
 		return false;
+	errno = 0;
 	v = strtoll(s, &end, 10);
 	if (*end != '\0' || v < 0)
 		return false;
-	*out = v;
+	*out = errno == ERANGE ? INT64_MAX : v;
+	return true;
+}
+
+/*
+ * key_in_range: the value just parsed into key k's field is within its
+ * sane range (key_ranges); else errbuf says the range.
+ */
+static bool
+key_in_range(const ConfigKey *k, const char *field, const char *value, char *errbuf)
+{
+	double		v;
+
+	if (k->type == CT_INT)
+		v = (double) *(const int64_t *) field;
+	else if (k->type == CT_DURATION)
+		v = *(const double *) field;
+	else
+		return true;
+	for (size_t i = 0; i < sizeof(key_ranges) / sizeof(key_ranges[0]); i++)
+	{
+		const KeyRange *r = &key_ranges[i];
+
+		if (strcmp(r->section, k->section) != 0 || strcmp(r->name, k->name) != 0)
+			continue;
+		if (v >= r->min && v <= r->max)
+			return true;
+		etl_seterr(errbuf, "%s.%s: \"%s\" is out of range (%s)", k->section, k->name,
+				   value, r->shown);
+		return false;
+	}
 	return true;
 }
 
@@ -186,7 +250,7 @@ parse_rejects(const char *s, RejectLimit *out)
 		out->value = v;
 		return true;
 	}
-	if (*end == '\0' && v == (double) (int64_t) v)
+	if (*end == '\0' && v <= MAX_REJECTS_COUNT && v == (double) (int64_t) v)
 	{
 		out->percent = false;
 		out->value = v;
@@ -197,7 +261,8 @@ parse_rejects(const char *s, RejectLimit *out)
 
 /*
  * config_assign: parse value for key idx into cfg. The previous string, if
- * any, is freed. On a bad value, errbuf says what is expected.
+ * any, is freed. On a bad value, or one out of its sane range
+ * (key_ranges), errbuf says what is expected and the field is unchanged.
  */
 bool
 config_assign(EtlConfig *cfg, int idx, const char *value, char *errbuf)
@@ -205,6 +270,8 @@ config_assign(EtlConfig *cfg, int idx, const char *value, char *errbuf)
 	const ConfigKey *k = &config_keys[idx];
 	char	   *field = (char *) cfg + k->offset;
 	LogLevel	level;
+	double		d;
+	int64_t		i;
 
 	switch (k->type)
 	{
@@ -220,12 +287,18 @@ config_assign(EtlConfig *cfg, int idx, const char *value, char *errbuf)
 			*(char **) field = strdup(value);
 			return true;
 		case CT_DURATION:
-			if (!wvtime_parse_duration(value, (double *) field))
+			if (!wvtime_parse_duration(value, &d))
 				goto bad;
+			if (!key_in_range(k, (const char *) &d, value, errbuf))
+				return false;
+			*(double *) field = d;
 			return true;
 		case CT_INT:
-			if (!parse_int(value, (int64_t *) field))
+			if (!parse_int(value, &i))
 				goto bad;
+			if (!key_in_range(k, (const char *) &i, value, errbuf))
+				return false;
+			*(int64_t *) field = i;
 			return true;
 		case CT_REJECTS:
 			if (!parse_rejects(value, (RejectLimit *) field))

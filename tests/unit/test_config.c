@@ -395,6 +395,70 @@ test_durations(void **state)
 	config_free(&cfg);
 }
 
+/* Numbers and durations out of their sane range are refused, naming it;
+ * the field keeps its value. */
+static void
+test_ranges(void **state)
+{
+	static const struct
+	{
+		const char *set;
+		const char *err;
+	}			bad[] = {
+		{"api.retries=101", "--set: api.retries: \"101\" is out of range (0 to 100)"},
+		{"api.retries=99999999999999999999", "--set: api.retries: \"99999999999999999999\" is out of range (0 to 100)"},
+		{"api.max_records=1000000001", "--set: api.max_records: \"1000000001\" is out of range (at most 1000000000)"},
+		{"sync.lookback=100000d", "--set: sync.lookback: \"100000d\" is out of range (0s to 366d)"},
+		{"sync.lookback=367d", "--set: sync.lookback: \"367d\" is out of range (0s to 366d)"},
+		{"sync.lag=32d", "--set: sync.lag: \"32d\" is out of range (0s to 31d)"},
+		{"api.timeout=999999999999999d", "--set: api.timeout: \"999999999999999d\" is out of range (at most 1d)"},
+		{"api.min_interval=2h", "--set: api.min_interval: \"2h\" is out of range (0s to 1h)"},
+		{"api.backoff=61m", "--set: api.backoff: \"61m\" is out of range (0s to 1h)"},
+		{"api.maintenance_wait=2d", "--set: api.maintenance_wait: \"2d\" is out of range (0s to 1d)"},
+		{"api.max_rejects=1e30", "--set: api.max_rejects: invalid value \"1e30\" (expected a count like 10 or a percent like 1%)"},
+		{"api.max_rejects=1000000001", "--set: api.max_rejects: invalid value \"1000000001\" (expected a count like 10 or a percent like 1%)"},
+		{"api.retries=-1", "--set: api.retries: invalid value \"-1\" (expected a non-negative whole number)"},
+		{"api.retries=+1", "--set: api.retries: invalid value \"+1\" (expected a non-negative whole number)"},
+	};
+	static const char *const good[] = {
+		"api.retries=0", "api.retries=100", "api.max_records=1000000000", "sync.lookback=366d",
+		"sync.lag=31d", "api.timeout=1d", "api.min_interval=1h", "api.backoff=0",
+		"api.maintenance_wait=1d", "api.max_rejects=1000000000",
+	};
+	EtlConfig	cfg;
+	char		err[ETL_ERRLEN];
+	char		name[96];
+
+	(void) state;
+	config_init(&cfg);
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (!config_set(&cfg, good[i], err))
+			fail_msg("%s: %s", good[i], err);
+	assert_int_equal(cfg.retries, 100);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	{
+		if (config_set(&cfg, bad[i].set, err))
+			fail_msg("%s was accepted", bad[i].set);
+		assert_string_equal(err, bad[i].err);
+	}
+	assert_int_equal(cfg.retries, 100);	/* unchanged by the refused values */
+	assert_true(cfg.lookback_s == 366 * 86400);
+
+	/* a schema name PostgreSQL would cut */
+	memset(name, 'a', sizeof(name));
+	memcpy(name, "database.schema=", 16);
+	name[16 + 63] = '\0';
+	assert_true(config_set(&cfg, name, err));
+	assert_true(config_finish(&cfg, err));
+	name[16 + 63] = 'a';
+	name[16 + 64] = '\0';
+	assert_true(config_set(&cfg, name, err));
+	assert_false(config_finish(&cfg, err));
+	assert_string_equal(err, "--set: database.schema is 64 bytes long: PostgreSQL names have "
+						"at most 63 (a longer one would be cut to another name)");
+	config_free(&cfg);
+}
+
 static void
 test_max_rejects(void **state)
 {
@@ -587,6 +651,7 @@ main(void)
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_precedence),
 		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_ranges),
 		cmocka_unit_test(test_max_rejects),
 		cmocka_unit_test(test_insecure_file),
 		cmocka_unit_test(test_print),
