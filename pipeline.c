@@ -371,11 +371,13 @@ fetch_body(Attempt *a, int64_t from, int64_t to, ApiResult *res, LoadCounts *ext
 
 	if (p->replay_path == NULL)
 	{
+		uint64_t	before = api_client_requests(p->api);
 		ApiOutcome	o = api_fetch(p->api, from, to, on_body, a, res);
 
-		extra->api_calls = 1;
+		/* none when no local time falls in the window (api_fetch) */
+		extra->api_calls = api_client_requests(p->api) - before;
 		extra->bytes = res->bytes;
-		p->stats.counts.api_calls++;
+		p->stats.counts.api_calls += extra->api_calls;
 		p->stats.counts.bytes += res->bytes;
 		return o;
 	}
@@ -484,6 +486,12 @@ attempt_commit(Attempt *a, int64_t from, int64_t to, ApiOutcome o, const ApiResu
 		/* a failed write fails archive_commit, which says so */
 		if (res->body != NULL)
 			(void) archive_write(a->archive, res->body, res->body_len);
+		else
+		{
+			/* nothing was asked, nothing came: no file to keep */
+			archive_abort(a->archive);
+			a->archive = NULL;
+		}
 	}
 	r = window_commit(a, from, to, extra, why);
 	if (r == AT_DONE && a->archive != NULL)
@@ -703,26 +711,7 @@ pipeline_window_end(int64_t t, double window_s, int64_t limit)
 	int64_t		end;
 
 	if (window_s >= 86400 && fmod(window_s, 86400) == 0)
-	{
-		WallTime	w;
-		struct tm	tm = {0};
-		time_t		days;
-
-		/* Step whole local days: normalize the date with timegm/gmtime. */
-		wvtime_epoch_to_local(t, &w);
-		tm.tm_year = w.year - 1900;
-		tm.tm_mon = w.mon - 1;
-		tm.tm_mday = w.day + (int) (window_s / 86400);
-		tm.tm_hour = 12;
-		days = timegm(&tm);
-		gmtime_r(&days, &tm);
-		w.year = tm.tm_year + 1900;
-		w.mon = tm.tm_mon + 1;
-		w.day = tm.tm_mday;
-		end = wvtime_local_to_epoch(&w);
-		if (end <= t)
-			end = t + (int64_t) window_s;
-	}
+		end = wvtime_day_start(t, (int) (window_s / 86400));
 	else
 		end = t + (int64_t) window_s;
 	return end < limit ? end : limit;

@@ -58,9 +58,11 @@ typedef struct Pipeline
  */
 PipeStatus	pipeline_run(Pipeline *p, int64_t from, int64_t to);
 
-/* The end of the window that starts at t: t + window, stepping whole local
- * days when window is a multiple of a day (so windows start at midnight
- * across DST changes); never past limit. */
+/* The end of the window that starts at t, never past limit: when window
+ * is N whole days, the local midnight N days after t's local date (from
+ * the calendar: day windows end, and so start, on local midnights across
+ * every DST change; a range that starts mid-day gets a shorter first
+ * window); else t + window. */
 int64_t		pipeline_window_end(int64_t t, double window_s, int64_t limit);
 
 #endif							/* WVETL_PIPELINE_H */

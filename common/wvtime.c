@@ -9,14 +9,25 @@
  *   days-from-civil computation and one subtraction. Hours in which the
  *   offset changes are never cached.
  *
- *   DST gaps and overlaps are resolved deterministically, the way
- *   PostgreSQL resolves them: with the UTC offset that prevailed just
- *   before the transition. (A wall time in the overlap is its first
- *   occurrence; one in the gap is read with the old offset, so New York's
- *   02:30 on a spring-forward day is 03:30 EDT.) glibc's mktime with
- *   tm_isdst = -1 gives the same answer for gaps, but for overlaps depends
- *   on the offset of whatever mktime call came before, which a cache would
- *   freeze arbitrarily.
+ *   One rule reads a local wall-clock time that DST makes ambiguous or
+ *   impossible, the rule PostgreSQL applies to `timestamp AT TIME ZONE`,
+ *   so that the C side (answered_at, window bounds) and the SQL side (the
+ *   views' local midnights) always agree:
+ *     - a time a fall-back repeats is its LATER occurrence (the offset in
+ *       force after the transition): New York's 2026-11-01 01:30 is 01:30
+ *       EST (-05), 06:30 UTC;
+ *     - a time a spring-forward skips is read with the offset in force
+ *       before the transition: New York's 2026-03-08 02:30 is 07:30 UTC,
+ *       03:30 EDT; Santiago's nonexistent midnight of 2026-09-06 is the
+ *       instant the day begins (01:00 -03).
+ *   The later occurrence is also the one that keeps "only finished time is
+ *   loaded" true: a wall-clock time is finished only once its last
+ *   occurrence has passed. The instants of the earlier occurrence (the
+ *   "shadow") are then read from no wall-clock time: no record is ever
+ *   dated there, and wvtime_request_range() never asks for them.
+ *   glibc's mktime with tm_isdst = -1 depends on the offset of whatever
+ *   mktime call came before, which a cache would freeze arbitrarily: not
+ *   used.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -120,8 +131,9 @@ zone_offset_at(int64_t t)
  * resolve_local: the instant whose wall-clock reading in the zone is wall
  * (given as seconds "as if UTC"). Offsets are sampled well before and well
  * after every candidate instant (no zone is more than 14 h from UTC); when
- * both readings are possible (overlap) or neither is (gap), the earlier
- * offset wins, as in PostgreSQL.
+ * both readings are possible (a fall-back repeats wall) the later instant
+ * wins, when neither is (a spring-forward skips it) the offset before the
+ * transition: PostgreSQL's rule (file comment).
  */
 static int64_t
 resolve_local(int64_t wall)
@@ -130,13 +142,15 @@ resolve_local(int64_t wall)
 	long		o_after = zone_offset_at(wall + 15 * 3600);
 	int64_t		t1 = wall - o_before;
 	int64_t		t2 = wall - o_after;
+	int64_t		later = t1 > t2 ? t1 : t2;
+	int64_t		earlier = t1 > t2 ? t2 : t1;
 
 	if (o_before == o_after)
 		return t1;
-	if (t1 + zone_offset_at(t1) == wall)
-		return t1;
-	if (t2 + zone_offset_at(t2) == wall)
-		return t2;
+	if (later + zone_offset_at(later) == wall)
+		return later;
+	if (earlier + zone_offset_at(earlier) == wall)
+		return earlier;
 	return t1;					/* in the gap: the offset before it */
 }
 
@@ -187,6 +201,99 @@ wvtime_epoch_to_local(int64_t t, WallTime *out)
 	out->hour = tm.tm_hour;
 	out->min = tm.tm_min;
 	out->sec = tm.tm_sec;
+}
+
+/* in_shadow: t is an instant no wall-clock time is read as: the earlier
+ * occurrence of a time a fall-back repeats (file comment). */
+static bool
+in_shadow(int64_t t)
+{
+	WallTime	w;
+
+	wvtime_epoch_to_local(t, &w);
+	return wvtime_local_to_epoch(&w) != t;
+}
+
+/*
+ * unshadowed: t when it is not in a shadow; else the first instant after
+ * the shadow (up) or the last before it (down). In a shadow, t's wall time
+ * is read as its later occurrence, t + d, where d is the fall-back's size:
+ * the shadow ends in (t, t + d] and began in (t - d, t]; one bisection
+ * finds the edge (a shadow is one interval; no zone falls back twice
+ * within a few hours).
+ */
+static int64_t
+unshadowed(int64_t t, bool up)
+{
+	WallTime	w;
+	int64_t		d;
+	int64_t		lo;
+	int64_t		hi;
+
+	wvtime_epoch_to_local(t, &w);
+	d = wvtime_local_to_epoch(&w) - t;
+	if (d <= 0)
+		return t;
+	/* invariant, up: lo in the shadow, hi not; down: lo not, hi in it */
+	lo = up ? t : t - d;
+	hi = up ? t + d : t;
+	while (hi - lo > 1)
+	{
+		int64_t		mid = lo + (hi - lo) / 2;
+
+		if (in_shadow(mid) == up)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return up ? hi : lo;
+}
+
+/*
+ * wvtime_request_range: see wvtime.h. date_ini is the first wall time read
+ * as an instant >= from, date_end the last one read as an instant < to:
+ * local(from) and local(to - 1) unless those fall in a shadow. Wall time
+ * grows with the instant it is read as (outside the gaps a spring-forward
+ * skips, which hold no wall time), so the windows of a range ask for
+ * adjacent wall-time ranges, none twice.
+ */
+bool
+wvtime_request_range(int64_t from, int64_t to, WallTime *ini, WallTime *end)
+{
+	int64_t		a;
+	int64_t		b;
+
+	if (to <= from)
+		return false;
+	a = unshadowed(from, true);
+	b = unshadowed(to - 1, false);
+	if (a > b)
+		return false;
+	if (ini != NULL)
+		wvtime_epoch_to_local(a, ini);
+	if (end != NULL)
+		wvtime_epoch_to_local(b, end);
+	return true;
+}
+
+/*
+ * wvtime_day_start: the first instant of the local day `days` days after
+ * t's local date: its midnight, read by the rule above (a midnight that a
+ * spring-forward skips gives the instant the day begins). Computed from
+ * the calendar, never by adding 86400 s, so day windows stay on midnights
+ * across every DST change.
+ */
+int64_t
+wvtime_day_start(int64_t t, int days)
+{
+	WallTime	w;
+	int64_t		day;
+
+	wvtime_epoch_to_local(t, &w);
+	day = days_from_civil(w.year, w.mon, w.day) + days;
+	civil_from_days(day, &w.year, &w.mon, &w.day);
+	w.hour = w.min = w.sec = 0;
+	return wvtime_local_to_epoch(&w);
 }
 
 /*
@@ -394,6 +501,12 @@ format_fields(const WallTime *wt, bool compact, char *out)
 }
 
 void
+wvtime_format_wall(const WallTime *wt, bool compact, char *out)
+{
+	format_fields(wt, compact, out);
+}
+
+void
 wvtime_format_compact(int64_t t, char *out)
 {
 	WallTime	wt;
@@ -402,13 +515,34 @@ wvtime_format_compact(int64_t t, char *out)
 	format_fields(&wt, true, out);
 }
 
+/* wvtime_format_local: see wvtime.h. A wall time is repeated when the
+ * instant an hour away (either way) reads the same. */
 void
 wvtime_format_local(int64_t t, char *out)
 {
 	WallTime	wt;
+	WallTime	other;
+	long		off;
+	int			d;
+	int			h;
+	int			m;
 
 	wvtime_epoch_to_local(t, &wt);
 	format_fields(&wt, false, out);
+	for (d = -1; d <= 1; d += 2)
+	{
+		wvtime_epoch_to_local(t + d * 3600, &other);
+		if (memcmp(&wt, &other, sizeof(wt)) != 0)
+			continue;
+		off = zone_offset_at(t);
+		h = (int) (labs(off) / 3600 % 100);
+		m = (int) (labs(off) % 3600 / 60);
+		if (m != 0)
+			snprintf(out + 19, 13, " %c%02d:%02d", off < 0 ? '-' : '+', h, m);
+		else
+			snprintf(out + 19, 13, " %c%02d", off < 0 ? '-' : '+', h);
+		break;
+	}
 }
 
 /* wvtime_format_utc: computed directly, whatever the zone. */

@@ -28,17 +28,37 @@ const char *wvtime_zone(void);
  * terminated). Validates ranges. */
 bool		wvtime_parse_wall(const char *s, size_t n, WallTime *out);
 
-/* Local wall-clock time in the zone -> seconds since epoch. A time that
- * falls in a DST gap or overlap takes the UTC offset in force just before
- * the transition, as PostgreSQL does (an overlap gives its first
- * occurrence; a gap agrees with mktime, isdst = -1). Deterministic.
- * Fast: caches the zone offset per hour. */
+/* Local wall-clock time in the zone -> seconds since epoch, by PostgreSQL's
+ * rule for `timestamp AT TIME ZONE`: a time a DST fall-back repeats is its
+ * later occurrence (New York's 2026-11-01 01:30 is -05); a time a
+ * spring-forward skips takes the offset in force before the transition
+ * (New York's 2026-03-08 02:30 is 03:30 EDT). Deterministic. Fast: caches
+ * the zone offset per hour. */
 int64_t		wvtime_local_to_epoch(const WallTime *wt);
 void		wvtime_epoch_to_local(int64_t t, WallTime *out);
 
+/* The wall-clock range to ask the API for the window [from, to): the
+ * first and last wall times (inclusive, to the second) that read as an
+ * instant in it. False when none does (to <= from, or a window within the
+ * earlier occurrence of a repeated hour): then nothing is to be asked.
+ * Never gives *ini after *end; adjacent windows get adjacent ranges, so a
+ * repeated hour is asked once. ini or end may be NULL. */
+bool		wvtime_request_range(int64_t from, int64_t to, WallTime *ini, WallTime *end);
+
+/* The first instant of the local day `days` days after t's local date
+ * (its midnight; where a spring-forward skips midnight, the instant the
+ * day begins). From the calendar, never by adding 86400 s. */
+int64_t		wvtime_day_start(int64_t t, int days);
+
+/* A WallTime as YYYYmmddHHiiss (compact) or YYYY-MM-DD HH:MM:SS; out must
+ * hold 32 bytes. */
+void		wvtime_format_wall(const WallTime *wt, bool compact, char *out);
+
 /* Formats (out must hold 32 bytes):
  *   compact: YYYYmmddHHiiss in the zone (the API's date_ini/date_end)
- *   local:   YYYY-MM-DD HH:MM:SS in the zone
+ *   local:   YYYY-MM-DD HH:MM:SS in the zone, for people: when a DST
+ *            fall-back repeats that time, followed by the UTC offset of
+ *            the occurrence meant ("2026-11-01 01:30:00 -04")
  *   utc:     YYYY-MM-DD HH:MM:SS+00 (COPY input for timestamptz) */
 void		wvtime_format_compact(int64_t t, char *out);
 void		wvtime_format_local(int64_t t, char *out);

@@ -73,7 +73,9 @@ void		api_client_free(ApiClient *c);
 
 /*
  * api_fetch: GET {endpoint}?api=REPORT&date_ini=from&date_end=to-1s, the
- * times formatted in the process zone (wvtime). One request at a time; waits
+ * wall-clock range of the process zone that reads as [from, to)
+ * (wvtime_request_range); when none does, API_EMPTY without a request (an
+ * hour a DST change repeats is asked once). One request at a time; waits
  * so that requests are at least min_interval apart. A 200 body goes to sink
  * as it arrives; other bodies are read (up to 64 KiB) and classified. A
  * failure below HTTP is API_RETRY, except those no retry can mend (TLS

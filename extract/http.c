@@ -489,18 +489,25 @@ fetch_wait(ApiClient *c)
 
 /*
  * fetch_url: endpoint?api=REPORT&date_ini=FROM&date_end=TO-1s (the API's
- * date_end is inclusive to the second). Returns a malloc'd string or NULL.
+ * date_end is inclusive to the second), the wall-clock range that reads as
+ * [from, to) (wvtime_request_range: a repeated hour is asked once, and
+ * date_ini is never after date_end). The caller made sure the range is
+ * not empty. Returns a malloc'd string or NULL.
  */
 static char *
 fetch_url(ApiClient *c, int64_t from, int64_t to)
 {
+	WallTime	wi;
+	WallTime	we;
 	char		ini[32];
 	char		end[32];
 	char	   *report = NULL;
 	char	   *url = NULL;
 
-	wvtime_format_compact(from, ini);
-	wvtime_format_compact(to - 1, end);
+	if (!wvtime_request_range(from, to, &wi, &we))
+		return NULL;
+	wvtime_format_wall(&wi, true, ini);
+	wvtime_format_wall(&we, true, end);
 	report = curl_easy_escape(c->curl, c->report, 0);
 	if (report == NULL)
 		return NULL;
@@ -652,6 +659,15 @@ api_fetch(ApiClient *c, int64_t from, int64_t to,
 	f.res = res;
 	f.sink = sink;
 	f.sink_ctx = ctx;
+
+	if (!wvtime_request_range(from, to, NULL, NULL))
+	{
+		/* no request: no wall-clock time reads as an instant in [from, to) */
+		res->outcome = API_EMPTY;
+		etl_seterr(res->message, "no local time falls in the window (the earlier "
+				   "occurrence of an hour a DST change repeats); nothing to ask");
+		return res->outcome;
+	}
 
 	if (!fetch_wait(c))
 	{

@@ -114,6 +114,14 @@ def parse_date(v, tz):
         d = datetime.datetime(*map(int, m.groups()), tzinfo=tz)
     except ValueError:
         return None
+    # A wall-clock time a DST fall-back repeats is its later occurrence
+    # (fold=1); one a spring-forward skips takes the offset before it
+    # (fold=0): PostgreSQL's rule for timestamp AT TIME ZONE, and wvetl's.
+    later = d.replace(fold=1)
+    if later.timestamp() != d.timestamp() and \
+            datetime.datetime.fromtimestamp(later.timestamp(), tz) \
+            .replace(tzinfo=None) == d.replace(tzinfo=None):
+        return int(later.timestamp())
     return int(d.timestamp())
 
 

@@ -2,6 +2,8 @@
  * tests/unit/test_wvtime.c
  *   common/wvtime.c: accepted and rejected wall-clock formats, zone
  *   conversions (Bogota, New York and Madrid DST gaps and overlaps), the
+ *   windows and API ranges across both DST transitions of Santiago,
+ *   Asuncion, New York, Madrid and Mexico City (before 2022), the
  *   per-hour offset cache against localtime_r and mktime, formats,
  *   durations, $WVETL_NOW, independence from the host's TZ.
  */
@@ -192,8 +194,9 @@ test_bad_zones(void **state)
 }
 
 /* New York 2026: spring forward 03-08 02:00 EST -> 03:00 EDT; fall back
- * 11-01 02:00 EDT -> 01:00 EST. Gaps and overlaps take the offset before
- * the transition, as PostgreSQL does. */
+ * 11-01 02:00 EDT -> 01:00 EST. As PostgreSQL reads them: a skipped time
+ * takes the offset before the transition, a repeated time is its later
+ * occurrence. */
 static void
 test_new_york_dst(void **state)
 {
@@ -203,13 +206,14 @@ test_new_york_dst(void **state)
 	/* the gap: 02:30 read as EST, i.e. 03:30 EDT */
 	assert_int_equal(local_epoch("2026-03-08 02:30:00"), utc_epoch(2026, 3, 8, 7, 30, 0));
 	assert_int_equal(local_epoch("2026-03-08 02:00:00"), utc_epoch(2026, 3, 8, 7, 0, 0));
-	/* the overlap: 01:30 is its first occurrence, EDT */
-	assert_int_equal(local_epoch("2026-11-01 01:30:00"), utc_epoch(2026, 11, 1, 5, 30, 0));
+	/* the overlap: 01:30 is its later occurrence, EST (-05) */
+	assert_int_equal(local_epoch("2026-11-01 01:30:00"), utc_epoch(2026, 11, 1, 6, 30, 0));
+	assert_int_equal(local_epoch("2026-11-01 01:00:00"), utc_epoch(2026, 11, 1, 6, 0, 0));
 	assert_int_equal(local_epoch("2026-11-01 00:59:59"), utc_epoch(2026, 11, 1, 4, 59, 59));
 	assert_int_equal(local_epoch("2026-11-01 02:00:00"), utc_epoch(2026, 11, 1, 7, 0, 0));
 	/* the same answers again, now from the cache */
 	assert_int_equal(local_epoch("2026-03-08 02:45:00"), utc_epoch(2026, 3, 8, 7, 45, 0));
-	assert_int_equal(local_epoch("2026-11-01 01:45:00"), utc_epoch(2026, 11, 1, 5, 45, 0));
+	assert_int_equal(local_epoch("2026-11-01 01:45:00"), utc_epoch(2026, 11, 1, 6, 45, 0));
 }
 
 static void
@@ -221,17 +225,18 @@ test_madrid_dst(void **state)
 	/* 03-29 02:00 CET -> 03:00 CEST: 02:30 is in the gap */
 	assert_int_equal(local_epoch("2026-03-29 02:30:00"), utc_epoch(2026, 3, 29, 1, 30, 0));
 	assert_int_equal(local_epoch("2026-03-29 03:00:00"), utc_epoch(2026, 3, 29, 1, 0, 0));
-	/* 10-25 03:00 CEST -> 02:00 CET: 02:30 happens twice; first wins */
-	assert_int_equal(local_epoch("2026-10-25 02:30:00"), utc_epoch(2026, 10, 25, 0, 30, 0));
+	/* 10-25 03:00 CEST -> 02:00 CET: 02:30 happens twice; the later wins */
+	assert_int_equal(local_epoch("2026-10-25 02:30:00"), utc_epoch(2026, 10, 25, 1, 30, 0));
 	assert_int_equal(local_epoch("2026-10-25 03:00:00"), utc_epoch(2026, 10, 25, 2, 0, 0));
 }
 
 /*
  * check_round_trip: for every instant from..to (step seconds), reading it
  * as local time and converting back gives the instant, except for the
- * second occurrence of an overlap hour, which maps to the first (one
- * hour earlier). Also compares with mktime wherever the wall time is not
- * ambiguous (in an overlap glibc's mktime answers by its previous call). Run forwards and backwards so the cache is filled both ways.
+ * first occurrence of a repeated hour, which maps to the second (one hour
+ * later). Also compares with mktime wherever the wall time is not
+ * ambiguous (in an overlap glibc's mktime answers by its previous call).
+ * Run forwards and backwards so the cache is filled both ways.
  */
 static void
 check_round_trip(int64_t from, int64_t to, int64_t step)
@@ -250,22 +255,21 @@ check_round_trip(int64_t from, int64_t to, int64_t step)
 			struct tm	probe;
 			WallTime	wt;
 			int64_t		got;
-			time_t		other = tt - 3600;
+			time_t		other = tt + 3600;
 
 			wvtime_epoch_to_local(u, &wt);
 			got = wvtime_local_to_epoch(&wt);
 			localtime_r(&tt, &tm);
 			localtime_r(&other, &probe);
-			if (tm.tm_isdst == 0 && probe.tm_isdst > 0 &&
-				probe.tm_hour == tm.tm_hour && probe.tm_mday == tm.tm_mday)
+			if (probe.tm_hour == tm.tm_hour && probe.tm_mday == tm.tm_mday)
 			{
-				/* second occurrence of an overlap hour */
-				assert_int_equal(got, u - 3600);
+				/* first occurrence of a repeated hour */
+				assert_int_equal(got, u + 3600);
 				continue;
 			}
 			assert_int_equal(got, u);
-			/* first occurrence of an overlap hour: mktime may pick either */
-			other = tt + 3600;
+			/* second occurrence: mktime may pick either */
+			other = tt - 3600;
 			localtime_r(&other, &probe);
 			if (probe.tm_hour == tm.tm_hour && probe.tm_mday == tm.tm_mday)
 				continue;
@@ -289,6 +293,246 @@ test_cache_across_transitions(void **state)
 	/* a whole year hour by hour, twice: a warm cache answers the same */
 	use_zone("America/New_York");
 	check_round_trip(utc_epoch(2026, 1, 1, 0, 30, 0), utc_epoch(2027, 1, 1, 0, 0, 0), 3600);
+}
+
+/* wall_secs: a WallTime as seconds "as if UTC" (wall-clock order). */
+static int64_t
+wall_secs(const WallTime *w)
+{
+	return utc_epoch(w->year, w->mon, w->day, w->hour, w->min, w->sec);
+}
+
+/*
+ * check_windows: the windows of [from, to) in the current zone, day
+ * windows (days > 0: wvtime_day_start, as the pipeline plans them) or
+ * windows of step seconds, and what each asks the API for:
+ *   - a day window starts on a local midnight (or, where a spring-forward
+ *     skips midnight, on the day's first instant) and ends on the next:
+ *     the local date grows by `days` each window, no drift;
+ *   - date_ini is never after date_end;
+ *   - every wall time asked reads as an instant inside the window, and
+ *     the instants between one window's last wall time and the next one's
+ *     first read from no wall time (a repeated hour's earlier occurrence):
+ *     so no wall time is asked twice and none is skipped;
+ *   - an empty window (no wall time reads into it) lies inside a shadow.
+ * Returns the number of windows that ask the API.
+ */
+static int
+check_windows(const char *from_wall, const char *to_wall, int days, int64_t step)
+{
+	int64_t		from = local_epoch(from_wall);
+	int64_t		to = local_epoch(to_wall);
+	int64_t		t;
+	int64_t		prev_end = from - 1;	/* instant of the last wall asked */
+	int			asked = 0;
+
+	for (t = from; t < to;)
+	{
+		int64_t		end = days > 0 ? wvtime_day_start(t, days) : t + step;
+		WallTime	wi;
+		WallTime	we;
+		WallTime	ws;
+		WallTime	wn;
+		int64_t		a;
+		int64_t		b;
+		int64_t		w;
+
+		if (end > to)
+			end = to;
+		assert_true(end > t);
+		if (days > 0)
+		{
+			wvtime_epoch_to_local(t, &ws);
+			wvtime_epoch_to_local(end, &wn);
+			/* the local date grows by days (a first window may be shorter) */
+			assert_true(end == to ||
+						(utc_epoch(wn.year, wn.mon, wn.day, 0, 0, 0) -
+						 utc_epoch(ws.year, ws.mon, ws.day, 0, 0, 0)) == (int64_t) days * 86400);
+			if (end != to)
+			{
+				/* on a midnight, or the first instant of a day that has none */
+				assert_int_equal(wn.min + wn.sec, 0);
+				assert_true(wn.hour == 0 ||
+							wvtime_local_to_epoch(&(WallTime) {wn.year, wn.mon, wn.day, 0, 0, 0}) == end);
+			}
+		}
+		if (!wvtime_request_range(t, end, &wi, &we))
+		{
+			/* nothing reads into it: every instant is a shadow's */
+			for (w = t; w < end; w += 60)
+			{
+				wvtime_epoch_to_local(w, &ws);
+				assert_true(wvtime_local_to_epoch(&ws) != w);
+			}
+			t = end;
+			continue;
+		}
+		asked++;
+		a = wvtime_local_to_epoch(&wi);
+		b = wvtime_local_to_epoch(&we);
+		assert_true(wall_secs(&wi) <= wall_secs(&we));
+		assert_true(a >= t && a < end);
+		assert_true(b >= t && b < end);
+		/* every wall time asked reads into the window (sampled by minute) */
+		for (w = wall_secs(&wi); w <= wall_secs(&we); w += (w + 60 <= wall_secs(&we) ? 60 : 1))
+		{
+			time_t		tt = (time_t) w;
+			struct tm	tm;
+			WallTime	x;
+			int64_t		r;
+
+			gmtime_r(&tt, &tm);
+			x = (WallTime) {tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+				tm.tm_min, tm.tm_sec};
+			r = wvtime_local_to_epoch(&x);
+			/* a wall time a spring-forward skips is no one's: not checked */
+			wvtime_epoch_to_local(r, &ws);
+			if (wall_secs(&ws) != w)
+				continue;
+			assert_true(r >= t && r < end);
+		}
+		/* between the last wall asked and this first one: shadows only */
+		for (w = prev_end + 1; w < a; w++)
+		{
+			wvtime_epoch_to_local(w, &ws);
+			assert_true(wvtime_local_to_epoch(&ws) != w);
+		}
+		prev_end = b;
+		t = end;
+	}
+	return asked;
+}
+
+/*
+ * test_dst_windows: the DST zones of Wolkvox's customers across both
+ * transitions: Santiago and Asuncion change at midnight (a skipped
+ * midnight; a repeated 23:00 hour), New York, Madrid and Mexico City
+ * (before 2022) at 02:00 or 03:00. Day windows, hour windows, odd windows
+ * (7 minutes, 37 minutes: bounds inside the repeated hour, as a split at
+ * the record cap makes them).
+ */
+static void
+test_dst_windows(void **state)
+{
+	static const struct
+	{
+		const char *zone;
+		const char *from;
+		const char *to;
+	}			cases[] = {
+		{"America/Santiago", "2026-04-02", "2026-04-08"},
+		{"America/Santiago", "2026-09-03", "2026-09-09"},
+		{"America/Asuncion", "2023-03-23", "2023-03-29"},
+		{"America/Asuncion", "2023-09-28", "2023-10-04"},
+		{"America/Asuncion", "2024-10-12", "2024-10-18"},	/* -03 ever since */
+		{"America/New_York", "2026-03-06", "2026-03-11"},
+		{"America/New_York", "2026-10-30", "2026-11-04"},
+		{"Europe/Madrid", "2026-03-27", "2026-03-31"},
+		{"Europe/Madrid", "2026-10-23", "2026-10-27"},
+		{"America/Mexico_City", "2021-04-02", "2021-04-06"},
+		{"America/Mexico_City", "2021-10-29", "2021-11-02"},
+	};
+	size_t		i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		int			days;
+
+		use_zone(cases[i].zone);
+		/* whole days: one request per local day, none inverted */
+		days = check_windows(cases[i].from, cases[i].to, 1, 0);
+		assert_int_equal(days, (int) ((local_epoch(cases[i].to) - local_epoch(cases[i].from) +
+									   43200) / 86400));
+		assert_true(check_windows(cases[i].from, cases[i].to, 2, 0) > 0);
+		assert_true(check_windows(cases[i].from, cases[i].to, 0, 3600) > 0);
+		assert_true(check_windows(cases[i].from, cases[i].to, 0, 7 * 60) > 0);
+		assert_true(check_windows(cases[i].from, cases[i].to, 0, 37 * 60) > 0);
+		/* a range that starts mid-day is back on midnights after one window */
+		assert_true(check_windows("2021-01-01 13:30:00", "2021-01-04", 1, 0) == 3);
+	}
+}
+
+/* The days across the transitions, in UTC: what the windows start on. */
+static void
+test_day_starts(void **state)
+{
+	use_zone("America/Santiago");
+	/* 2026-04-04 has 25 hours (23:00 twice); 2026-09-06 has no midnight */
+	assert_int_equal(local_epoch("2026-04-04"), utc_epoch(2026, 4, 4, 3, 0, 0));
+	assert_int_equal(wvtime_day_start(local_epoch("2026-04-04"), 1), utc_epoch(2026, 4, 5, 4, 0, 0));
+	assert_int_equal(wvtime_day_start(local_epoch("2026-09-05"), 1), utc_epoch(2026, 9, 6, 4, 0, 0));
+	assert_int_equal(local_epoch("2026-09-06"), utc_epoch(2026, 9, 6, 4, 0, 0));
+	/* from the skipped midnight's day on, still midnights: no drift */
+	assert_int_equal(wvtime_day_start(local_epoch("2026-09-06"), 1), utc_epoch(2026, 9, 7, 3, 0, 0));
+	assert_int_equal(wvtime_day_start(local_epoch("2026-09-06"), 2), utc_epoch(2026, 9, 8, 3, 0, 0));
+	/* Santiago's repeated 23:00: the later occurrence, -04 */
+	assert_int_equal(local_epoch("2026-04-04 23:30:00"), utc_epoch(2026, 4, 5, 3, 30, 0));
+	use_zone("America/Asuncion");
+	assert_int_equal(wvtime_day_start(local_epoch("2023-09-30 12:00:00"), 1),
+					 utc_epoch(2023, 10, 1, 4, 0, 0));
+	assert_int_equal(wvtime_day_start(local_epoch("2023-10-01 12:00:00"), 1),
+					 utc_epoch(2023, 10, 2, 3, 0, 0));
+	use_zone("America/Mexico_City");
+	assert_int_equal(wvtime_day_start(local_epoch("2021-10-31 12:00:00"), 0),
+					 utc_epoch(2021, 10, 31, 5, 0, 0));
+	assert_int_equal(wvtime_day_start(local_epoch("2021-10-31 12:00:00"), 1),
+					 utc_epoch(2021, 11, 1, 6, 0, 0));
+	assert_int_equal(local_epoch("2021-10-31 01:30:00"), utc_epoch(2021, 10, 31, 7, 30, 0));
+}
+
+/*
+ * test_request_range: what a window asks for at the repeated hour of New
+ * York's 2026-11-01 (05:00-06:00 UTC is 01:xx EDT, read as nothing; 06:00-
+ * 07:00 UTC is 01:xx EST): never an inverted range, never the hour twice.
+ */
+static void
+test_request_range(void **state)
+{
+	WallTime	wi;
+	WallTime	we;
+	char		a[32];
+	char		b[32];
+	int64_t		h5 = utc_epoch(2026, 11, 1, 5, 0, 0);
+	int64_t		h6 = utc_epoch(2026, 11, 1, 6, 0, 0);
+
+	use_zone("America/New_York");
+#define RANGE_IS(f, t, ini, end) do { \
+		assert_true(wvtime_request_range((f), (t), &wi, &we)); \
+		wvtime_format_wall(&wi, false, a); \
+		wvtime_format_wall(&we, false, b); \
+		assert_string_equal(a, (ini)); \
+		assert_string_equal(b, (end)); \
+	} while (0)
+	/* the whole day */
+	RANGE_IS(local_epoch("2026-11-01"), local_epoch("2026-11-02"),
+			 "2026-11-01 00:00:00", "2026-11-01 23:59:59");
+	/* hours by UTC: the EDT 01:xx hour asks nothing, the EST one asks 01:xx */
+	RANGE_IS(h5 - 3600, h5, "2026-11-01 00:00:00", "2026-11-01 00:59:59");
+	assert_false(wvtime_request_range(h5, h6, &wi, &we));
+	RANGE_IS(h6, h6 + 3600, "2026-11-01 01:00:00", "2026-11-01 01:59:59");
+	/* a split inside the shadow: the halves ask adjacent ranges */
+	RANGE_IS(h5 - 3600, h5 + 1800, "2026-11-01 00:00:00", "2026-11-01 00:59:59");
+	RANGE_IS(h5 + 1800, h6 + 3600, "2026-11-01 01:00:00", "2026-11-01 01:59:59");
+	/* split inside the EST hour */
+	RANGE_IS(h5, h6 + 1800, "2026-11-01 01:00:00", "2026-11-01 01:29:59");
+	RANGE_IS(h6 + 1800, h6 + 3600, "2026-11-01 01:30:00", "2026-11-01 01:59:59");
+	/* the spring-forward gap is never asked */
+	RANGE_IS(local_epoch("2026-03-08 01:00:00"), local_epoch("2026-03-08 03:00:00"),
+			 "2026-03-08 01:00:00", "2026-03-08 01:59:59");
+	RANGE_IS(local_epoch("2026-03-08 03:00:00"), local_epoch("2026-03-08 04:00:00"),
+			 "2026-03-08 03:00:00", "2026-03-08 03:59:59");
+	/* for people, a repeated time says which occurrence */
+	wvtime_format_local(h5 + 1800, a);
+	assert_string_equal(a, "2026-11-01 01:30:00 -04");
+	wvtime_format_local(h6 + 1800, a);
+	assert_string_equal(a, "2026-11-01 01:30:00 -05");
+	wvtime_format_local(h6 + 3600, a);
+	assert_string_equal(a, "2026-11-01 02:00:00");
+	wvtime_format_local(h5 - 1, a);
+	assert_string_equal(a, "2026-11-01 00:59:59");
+	assert_false(wvtime_request_range(10, 10, &wi, &we));
+	assert_false(wvtime_request_range(10, 9, NULL, NULL));
+#undef RANGE_IS
 }
 
 static void
@@ -357,6 +601,9 @@ main(void)
 		cmocka_unit_test(test_new_york_dst),
 		cmocka_unit_test(test_madrid_dst),
 		cmocka_unit_test(test_cache_across_transitions),
+		cmocka_unit_test(test_dst_windows),
+		cmocka_unit_test(test_day_starts),
+		cmocka_unit_test(test_request_range),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_now),
 	};
