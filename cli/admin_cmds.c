@@ -28,14 +28,16 @@ cmd_migrate(const CliOptions *cli, EtlConfig *cfg)
 	return ok ? EXIT_OK : EXIT_FAILED;
 }
 
+/* cmd_status: reads only (open_warehouse_existing). */
 int
 cmd_status(const CliOptions *cli, EtlConfig *cfg)
 {
-	Loader	   *l = open_warehouse(cfg, false);
+	int			rc;
+	Loader	   *l = open_warehouse_existing(cfg, &rc);
 	bool		ok;
 
 	if (l == NULL)
-		return EXIT_FAILED;
+		return rc;
 	ok = loader_status(l, stdout);
 	loader_free(l);
 	return ok ? EXIT_OK : EXIT_FAILED;
@@ -67,6 +69,7 @@ int
 cmd_questions(const CliOptions *cli, EtlConfig *cfg)
 {
 	Loader	   *l;
+	int			rc;
 	long		n = 0;
 	char	   *end = NULL;
 	bool		ok;
@@ -94,8 +97,9 @@ cmd_questions(const CliOptions *cli, EtlConfig *cfg)
 		fprintf(stderr, "wvetl: questions: --label, --min and --max go with \"set N\"\n");
 		return EXIT_USAGE;
 	}
-	if ((l = open_warehouse(cfg, true)) == NULL)
-		return EXIT_FAILED;
+	/* never creates nor upgrades the schema, even to set a label */
+	if ((l = open_warehouse_existing(cfg, &rc)) == NULL)
+		return rc;
 	if (cli->file != NULL)
 		ok = loader_questions_set(l, (int) n, cli->label, cli->scale_min, cli->scale_max, stdout);
 	else

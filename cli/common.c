@@ -118,6 +118,49 @@ fail:
 	return NULL;
 }
 
+/*
+ * open_warehouse_existing: connect to a warehouse schema that wvetl has set
+ * up and migrated, for the commands that only read it (status, questions):
+ * they never create or upgrade a schema, so a mistyped database.schema
+ * cannot leave a new one behind. NULL with *rc set when it cannot: 1 when
+ * the database cannot be reached or read (logged), 2 when the schema is
+ * missing, not set up or older than this wvetl (said here, naming it).
+ */
+Loader *
+open_warehouse_existing(const EtlConfig *cfg, int *rc)
+{
+	Loader	   *l = open_warehouse(cfg, false);
+	SchemaState state = SCHEMA_MISSING;
+
+	*rc = EXIT_FAILED;
+	if (l == NULL || !loader_schema_state(l, &state))
+		goto fail;
+	*rc = EXIT_USAGE;
+	switch (state)
+	{
+		case SCHEMA_CURRENT:
+			*rc = EXIT_OK;
+			return l;
+		case SCHEMA_MISSING:
+			log_error("config", "schema \"%s\" does not exist in this database: check "
+					  "database.schema (wvetl migrate, or a load, creates it; this command "
+					  "only reads)", cfg->schema);
+			break;
+		case SCHEMA_NOT_SET_UP:
+			log_error("config", "schema \"%s\" exists but wvetl has not set it up: check "
+					  "database.schema, or run wvetl migrate (this command only reads)",
+					  cfg->schema);
+			break;
+		case SCHEMA_OLD:
+			log_error("config", "schema \"%s\" was set up by an older wvetl: run wvetl "
+					  "migrate (or a load) first; this command only reads", cfg->schema);
+			break;
+	}
+fail:
+	loader_free(l);
+	return NULL;
+}
+
 int
 exit_code(PipeStatus st)
 {

@@ -82,6 +82,16 @@ bool		loader_migrate(Loader *l, int *applied);
 /* True when every embedded migration is recorded (no migrate needed). */
 bool		loader_schema_current(Loader *l, bool *current);
 
+/* Where the warehouse schema stands, found without changing anything. */
+typedef enum SchemaState
+{
+	SCHEMA_MISSING = 0,			/* no such schema in the database */
+	SCHEMA_NOT_SET_UP,			/* it exists, without schema_migrations */
+	SCHEMA_OLD,					/* set up by an older wvetl: migrate first */
+	SCHEMA_CURRENT
+} SchemaState;
+bool		loader_schema_state(Loader *l, SchemaState *state);
+
 /* Session advisory lock for the operation; never waits. On LOCK_BUSY,
  * holder gets a description of the holder's run ("run 12, pid 345 on host
  * x, started ..."). Needs the schema (migrate first). */

@@ -194,3 +194,37 @@ loader_schema_current(Loader *l, bool *current)
 	buf_free(&versions);
 	return ok;
 }
+
+/*
+ * loader_schema_state: see load.h. Reads the catalogs and
+ * schema_migrations only, so that a read-only command can refuse a
+ * mistyped schema instead of creating it. False on a database error
+ * (logged).
+ */
+bool
+loader_schema_state(Loader *l, SchemaState *state)
+{
+	const char *params[1] = {l->schema};
+	int64_t		n = 0;
+	bool		current = false;
+
+	*state = SCHEMA_MISSING;
+	if (!pg_query_int64(l->conn, "looking for the schema",
+						"SELECT count(*) FROM pg_catalog.pg_namespace WHERE nspname = $1",
+						1, params, &n, NULL))
+		return false;
+	if (n == 0)
+		return true;
+	*state = SCHEMA_NOT_SET_UP;
+	if (!pg_query_int64(l->conn, "looking for schema_migrations",
+						"SELECT (pg_catalog.to_regclass(pg_catalog.quote_ident($1)"
+						" || '.schema_migrations') IS NOT NULL)::int",
+						1, params, &n, NULL))
+		return false;
+	if (n == 0)
+		return true;
+	if (!loader_schema_current(l, &current))
+		return false;
+	*state = current ? SCHEMA_CURRENT : SCHEMA_OLD;
+	return true;
+}

@@ -162,39 +162,17 @@ done:
 
 /*
  * loader_status: see load.h. Shows the loader's operation, or every
- * operation known to the warehouse when it has none. A schema not set up
- * yet is said so, not an error (status creates nothing); a schema set up
- * by an older wvetl is upgraded first, as every command that uses it does.
+ * operation known to the warehouse when it has none. Reads only: the
+ * caller has found the schema set up and current (loader_schema_state).
  */
 bool
 loader_status(Loader *l, FILE *out)
 {
 	const char *params[1] = {l->operation};
 	PGresult   *res;
-	int64_t		exists = 0;
-	bool		current = false;
-	int			applied = 0;
 	int			r;
 	bool		ok = true;
 
-	if (!pg_query_int64(l->conn, "looking for etl_run",
-						"SELECT (to_regclass('etl_run') IS NOT NULL)::int",
-						0, NULL, &exists, NULL))
-		return false;
-	if (!exists)
-	{
-		fprintf(out, "schema %s is not set up yet: run `wvetl migrate` (or a load)\n",
-				l->schema);
-		return true;
-	}
-	if (!loader_schema_current(l, &current))
-		return false;
-	if (!current)
-	{
-		if (!loader_migrate(l, &applied))
-			return false;
-		log_info("load", "schema %s: %d migrations applied", l->schema, applied);
-	}
 	res = pg_query(l->conn, "listing operations",
 				   "SELECT operation FROM (SELECT operation FROM etl_state"
 				   " UNION SELECT operation FROM etl_run"

@@ -11,7 +11,8 @@
 # the API, status shows its run as running; once that process is killed
 # (before any other run could record it), as abandoned. Another operation
 # of the same warehouse has nothing loaded. A schema set up by an older
-# wvetl (without migration 002) is upgraded by status before it reads it.
+# wvetl (without migration 002) is not upgraded by status, which only
+# reads: it exits 2 saying to run migrate, and works once that is done.
 
 wv_control '{"faults": [{"status": 400, "msg": "SOME PARAMETERS ARE REQUIRED", "after": 1}]}'
 wv_expect 1 backfill --from 2026-01-05 --to 2026-01-09
@@ -68,9 +69,14 @@ assert_contains "$(cat "$WV_TMP/out")" "operation other: nothing loaded yet" "an
 assert_eq "1 2" "$(psql_q "SELECT string_agg(version::text, ' ' ORDER BY version) FROM wolkvox.schema_migrations WHERE version <= 2")" \
 	"migrations 001 and 002 are recorded"
 
-# a schema an older wvetl set up (without 002) is upgraded by status first
+# a schema an older wvetl set up (without 002): status reads only, so it
+# says to migrate first, and changes nothing
 wv_expect 0 --set database.schema=old backfill --from 2026-01-05 --to 2026-01-06
 psql_q "ALTER TABLE old.etl_run DROP COLUMN backend_pid; DELETE FROM old.schema_migrations WHERE version = 2" >/dev/null
+wv_expect 2 --set database.schema=old status
+assert_contains "$(sed 's/\\"/"/g' "$WV_TMP/err")" 'schema "old" was set up by an older wvetl: run wvetl migrate' \
+	"status of an old schema says to migrate"
+assert_eq 0 "$(psql_q "SELECT count(*) FROM old.schema_migrations WHERE version = 2")" "and did not upgrade it"
+wv_expect 0 --set database.schema=old migrate
 wv_expect 0 --set database.schema=old status
-assert_contains "$(cat "$WV_TMP/out")" "1 backfill ok" "status of an old schema works"
-assert_eq 1 "$(psql_q "SELECT count(*) FROM old.schema_migrations WHERE version = 2")" "and upgraded it first"
+assert_contains "$(cat "$WV_TMP/out")" "1 backfill ok" "status of the migrated schema works"

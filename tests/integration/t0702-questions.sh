@@ -1,7 +1,8 @@
 # tests/integration/t0702-questions.sh - `wvetl questions`: list the question
 # numbers answered, set and clear a question's label and scale.
 #
-# Proves: on a fresh warehouse the command migrates and says nothing is
+# Proves: on a fresh database the command exits 2 naming the schema it
+# did not find (it never creates one); after a migrate it says nothing is
 # there; after a load it lists one line per question number answered with
 # its answer count (equal to survey_answer's own count), numeric count and
 # range; `set N --label --min --max` stores them in survey_question and the
@@ -11,6 +12,9 @@
 # on another command) and a scale whose min is not below its max exits 1
 # with PostgreSQL's reason, leaving the stored scale as it was.
 
+wv_expect 2 questions
+assert_contains "$(sed 's/\\"/"/g' "$WV_TMP/err")" 'schema "wolkvox" does not exist' "no warehouse yet"
+wv_expect 0 migrate
 wv_expect 0 questions
 assert_contains "$(cat "$WV_TMP/out")" "no answers loaded" "empty warehouse"
 
