@@ -4,9 +4,12 @@
  *   the pipeline under the operation's lock) and extract (no database).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -238,11 +241,111 @@ cmd_replay(const CliOptions *cli, EtlConfig *cfg)
 	return run_load("replay", cfg, from, to, cli->file, cli->reload, false);
 }
 
+/*
+ * OutFile: extract's -o FILE, written beside FILE under a temporary name
+ * (FILE.tmp.XXXXXX, created with O_EXCL) and renamed over it only once
+ * the whole range is written: a run that fails or is interrupted leaves
+ * FILE as it was, and no reader ever sees half of it. A FILE that exists
+ * and is not a regular file (/dev/stdout, a FIFO) is written directly:
+ * renaming would replace it. A symbolic link is followed, as fopen would.
+ */
+typedef struct OutFile
+{
+	FILE	   *f;
+	char	   *target;			/* where the lines end up; owned */
+	char	   *tmp;			/* NULL when writing target directly; owned */
+} OutFile;
+
+/* out_open: see OutFile. False (logged) when FILE cannot be written. */
+static bool
+out_open(OutFile *o, const char *path)
+{
+	struct stat st;
+	mode_t		mask;
+	int			fd;
+
+	memset(o, 0, sizeof(*o));
+	o->target = stat(path, &st) == 0 ? realpath(path, NULL) : strdup(path);
+	if (o->target == NULL)
+	{
+		log_error("extract", "cannot write %s: %s", path, strerror(errno));
+		return false;
+	}
+	if (stat(o->target, &st) == 0 && !S_ISREG(st.st_mode))
+	{
+		if ((o->f = fopen(o->target, "w")) != NULL)
+			return true;
+		log_error("extract", "cannot write %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (asprintf(&o->tmp, "%s.tmp.XXXXXX", o->target) < 0)
+	{
+		o->tmp = NULL;
+		log_error("extract", "out of memory");
+		goto fail;
+	}
+	/* mkostemp: O_CREAT | O_EXCL, mode 0600, then the mode FILE has (or
+	 * a new file would get from fopen: 0666 less the umask) */
+	if ((fd = mkostemp(o->tmp, O_CLOEXEC)) < 0)
+	{
+		log_error("extract", "cannot create a temporary file beside %s: %s", path,
+				  strerror(errno));
+		goto fail;
+	}
+	mask = umask(0);
+	umask(mask);
+	if (fchmod(fd, stat(o->target, &st) == 0 ? st.st_mode & 07777 : 0666 & ~mask) != 0 ||
+		(o->f = fdopen(fd, "w")) == NULL)
+	{
+		log_error("extract", "cannot write %s: %s", o->tmp, strerror(errno));
+		close(fd);
+		unlink(o->tmp);
+		goto fail;
+	}
+	return true;
+
+fail:
+	free(o->tmp);
+	free(o->target);
+	memset(o, 0, sizeof(*o));
+	return false;
+}
+
+/*
+ * out_close: when ok, flush, fsync and rename the temporary file over
+ * FILE; else (or when that fails) remove it, leaving FILE as it was.
+ * Returns whether FILE now holds the lines; logs why not. Frees o.
+ */
+static bool
+out_close(OutFile *o, bool ok)
+{
+	bool		done = ok;
+
+	if (done && (fflush(o->f) != 0 || (o->tmp != NULL && fsync(fileno(o->f)) != 0)))
+		done = false;
+	if (fclose(o->f) != 0)
+		done = false;
+	if (ok && !done)
+		log_error("extract", "cannot write %s: %s", o->tmp ? o->tmp : o->target,
+				  strerror(errno));
+	if (done && o->tmp != NULL && rename(o->tmp, o->target) != 0)
+	{
+		log_error("extract", "cannot rename %s to %s: %s", o->tmp, o->target, strerror(errno));
+		done = false;
+	}
+	if (!done && o->tmp != NULL)
+		unlink(o->tmp);
+	free(o->tmp);
+	free(o->target);
+	return done;
+}
+
 int
 cmd_extract(const CliOptions *cli, EtlConfig *cfg)
 {
 	Pipeline	p = {0};
 	ApiClient  *api = NULL;
+	OutFile		file = {0};
 	FILE	   *out = stdout;
 	PipeStatus	st = PIPE_FAILED;
 	int64_t		from;
@@ -255,12 +358,9 @@ cmd_extract(const CliOptions *cli, EtlConfig *cfg)
 		return EXIT_USAGE;
 	if (cli->output != NULL && strcmp(cli->output, "-") != 0)
 	{
-		out = fopen(cli->output, "w");
-		if (out == NULL)
-		{
-			log_error("extract", "cannot write %s: %s", cli->output, strerror(errno));
+		if (!out_open(&file, cli->output))
 			return EXIT_FAILED;
-		}
+		out = file.f;
 	}
 	api = open_api(cfg);
 	if (api != NULL)
@@ -272,11 +372,8 @@ cmd_extract(const CliOptions *cli, EtlConfig *cfg)
 		if (st != PIPE_OK)
 			log_error("pipeline", "%s", p.stats.error);
 	}
-	if (out != stdout && fclose(out) != 0 && st == PIPE_OK)
-	{
-		log_error("extract", "cannot write %s: %s", cli->output, strerror(errno));
+	if (out != stdout && !out_close(&file, st == PIPE_OK) && st == PIPE_OK)
 		st = PIPE_FAILED;
-	}
 	print_summary(cfg, "extract", &p, st, 0, now_seconds() - t0);
 	api_client_free(api);
 	return exit_code(st);

@@ -9,7 +9,8 @@
 # sent, although the load removes U+0000 from every text), so a retried
 # window never duplicates a line; stdout and -o FILE
 # get the same bytes; jq reads every line (`jq -c .` gives back the lines,
-# `jq -r .conn_id` works); an empty day adds no line.
+# `jq -r .conn_id` works); an empty day adds no line. -o FILE is replaced
+# only by a run that succeeds, keeping its mode; a failed run leaves it.
 
 wv_control '{"per_day":{"2026-01-06":0},"faults":[{"cut_after":5000},{"status":500,"after":2}]}'
 wv_expect 0 --set database.conninfo="host=/nonexistent/socket port=1" extract --from 2026-01-05 --to 2026-01-08 -o "$WV_TMP/x.jsonl"
@@ -53,3 +54,23 @@ assert_eq 80 "$(jq -c . "$WV_TMP/x.jsonl" | wc -l)" "jq reads every line"
 jq -c . "$WV_TMP/x.jsonl" | cmp - "$WV_TMP/x.jsonl" || fail "jq -c . should give the lines back"
 echo "ok: jq -c . gives the lines back unchanged"
 assert_eq 80 "$(jq -r .conn_id "$WV_TMP/x.jsonl" | grep -c '^6736\.')" "jq -r .conn_id over the output"
+
+# -o FILE is replaced whole, at the end: a run that fails leaves the old
+# FILE as it was (and no temporary file beside it); one that succeeds
+# replaces it, keeping its mode. A FILE that is not a regular file is
+# written directly.
+printf 'old line\n' >"$WV_TMP/keep.jsonl"
+chmod 640 "$WV_TMP/keep.jsonl"
+wv_control '{"reset":true}'
+wv_control '{"faults":[{"status":400,"msg":"SOME PARAMETERS ARE REQUIRED","after":1}]}'
+wv_expect 1 extract --from 2026-01-05 --to 2026-01-08 -o "$WV_TMP/keep.jsonl"
+assert_eq "old line" "$(cat "$WV_TMP/keep.jsonl")" "a failed extract leaves -o FILE as it was"
+assert_eq "keep.jsonl" "$(ls "$WV_TMP" | grep '^keep')" "and no temporary file beside it"
+wv_control '{"per_day":{"2026-01-06":0}}'
+wv_expect 0 extract --from 2026-01-05 --to 2026-01-08 -o "$WV_TMP/keep.jsonl"
+cmp "$WV_TMP/keep.jsonl" "$WV_TMP/x.jsonl" || fail "a good extract replaces -o FILE"
+assert_eq 640 "$(stat -c %a "$WV_TMP/keep.jsonl")" "the file keeps its mode"
+assert_eq "keep.jsonl" "$(ls "$WV_TMP" | grep '^keep')" "no temporary file left"
+wv_expect 0 extract --from 2026-01-05 --to 2026-01-08 -o /dev/stdout
+cmp "$WV_TMP/out" "$WV_TMP/x.jsonl" || fail "-o /dev/stdout is written directly"
+echo "ok: -o /dev/stdout is written, not replaced"
