@@ -4,6 +4,7 @@
  *   key=value (logfmt) or JSON lines otherwise. Every line carries the run id
  *   once known, and registered secrets are scrubbed from every line.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,12 +17,12 @@
 #include "common/log.h"
 
 #define LOG_LINE_MAX 4096
-#define LOG_MAX_SECRETS 4
 
 static LogLevel log_level = LOG_INFO;
 static LogFormat log_format = LOG_FORMAT_AUTO;
 static long long log_run_id = 0;
-static char *log_secrets[LOG_MAX_SECRETS];
+static char log_operation[64];	/* "" until log_set_operation */
+static char **log_secrets = NULL;	/* one token per operation, passwords */
 static int	log_nsecrets = 0;
 static const char *log_error_stage = NULL;	/* of the last error logged */
 static char progress_line[512];
@@ -60,12 +61,33 @@ log_set_run_id(long long run_id)
 }
 
 void
+log_set_operation(const char *operation)
+{
+	snprintf(log_operation, sizeof(log_operation), "%s", operation ? operation : "");
+}
+
+void
 log_add_secret(const char *secret)
 {
+	char	  **more;
+	int			i;
+
 	/* Short strings would scrub ordinary words; a token is long. */
-	if (secret == NULL || strlen(secret) < 4 || log_nsecrets >= LOG_MAX_SECRETS)
+	if (secret == NULL || strlen(secret) < 4)
 		return;
-	log_secrets[log_nsecrets++] = strdup(secret);
+	for (i = 0; i < log_nsecrets; i++)
+		if (strcmp(log_secrets[i], secret) == 0)
+			return;
+	more = realloc(log_secrets, sizeof(char *) * (size_t) (log_nsecrets + 1));
+	if (more == NULL)
+		abort();				/* a secret we could not scrub must not be logged */
+	log_secrets = more;
+	/* longest first: a token that holds a shorter one is scrubbed whole */
+	for (i = log_nsecrets; i > 0 && strlen(log_secrets[i - 1]) < strlen(secret); i--)
+		log_secrets[i] = log_secrets[i - 1];
+	if ((log_secrets[i] = strdup(secret)) == NULL)
+		abort();
+	log_nsecrets++;
 }
 
 void
@@ -220,6 +242,27 @@ log_quote(const char *s, bool json, char *out, size_t size)
 	log_append_quoted(out, size, &pos, s, json);
 }
 
+/*
+ * log_emit: the line in one write(2), so that the lines of processes
+ * sharing stderr (a sync of several operations) never interleave within a
+ * line; a short write (a full pipe, a signal) continues where it stopped.
+ */
+void
+log_emit(const char *line, size_t len)
+{
+	while (len > 0)
+	{
+		ssize_t		n = write(STDERR_FILENO, line, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;				/* stderr is gone: nothing to tell anyone */
+		line += n;
+		len -= (size_t) n;
+	}
+}
+
 void
 log_write(LogLevel level, const char *stage, const char *file, int line,
 		  const char *fmt,...)
@@ -251,8 +294,9 @@ log_write(LogLevel level, const char *stage, const char *file, int line,
 	{
 		localtime_r(&tv.tv_sec, &tm);
 		strftime(ts, sizeof(ts), "%H:%M:%S", &tm);
-		pos = (size_t) snprintf(out, sizeof(out), "%s %-5s [%s] %s", ts,
-								level_names[level], stage, msg);
+		pos = (size_t) snprintf(out, sizeof(out), "%s %-5s [%s%s%s] %s", ts,
+								level_names[level], log_operation,
+								log_operation[0] ? "/" : "", stage, msg);
 		if (log_level <= LOG_DEBUG && pos < sizeof(out))
 			pos += (size_t) snprintf(out + pos, sizeof(out) - pos, " (%s:%d)",
 									 file, line);
@@ -263,17 +307,22 @@ log_write(LogLevel level, const char *stage, const char *file, int line,
 
 		gmtime_r(&tv.tv_sec, &tm);
 		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-		if (json)
-			pos = (size_t) snprintf(out, sizeof(out),
-									"{\"ts\":\"%s.%03dZ\",\"level\":\"%s\",\"run\":%lld,"
-									"\"pid\":%d,\"stage\":\"%s\",\"msg\":",
-									ts, (int) (tv.tv_usec / 1000), level_names[level],
-									log_run_id, (int) getpid(), stage);
-		else
-			pos = (size_t) snprintf(out, sizeof(out),
-									"ts=%s.%03dZ level=%s run=%lld pid=%d stage=%s msg=",
-									ts, (int) (tv.tv_usec / 1000), level_names[level],
-									log_run_id, (int) getpid(), stage);
+		pos = (size_t) snprintf(out, sizeof(out),
+								json ? "{\"ts\":\"%s.%03dZ\",\"level\":\"%s\",\"run\":%lld,"
+								: "ts=%s.%03dZ level=%s run=%lld ",
+								ts, (int) (tv.tv_usec / 1000), level_names[level], log_run_id);
+		if (log_operation[0] != '\0' && pos < sizeof(out))
+		{
+			/* a run over several operations: each line says whose it is */
+			pos += (size_t) snprintf(out + pos, sizeof(out) - pos, json ? "\"operation\":" : "op=");
+			log_append_quoted(out, sizeof(out), &pos, log_operation, json);
+			if (pos + 1 < sizeof(out))
+				out[pos++] = json ? ',' : ' ';
+		}
+		if (pos < sizeof(out))
+			pos += (size_t) snprintf(out + pos, sizeof(out) - pos,
+									 json ? "\"pid\":%d,\"stage\":\"%s\",\"msg\":"
+									 : "pid=%d stage=%s msg=", (int) getpid(), stage);
 		if (pos >= sizeof(out))
 			pos = sizeof(out) - 1;
 		log_append_quoted(out, sizeof(out), &pos, msg, json);
@@ -284,8 +333,11 @@ log_write(LogLevel level, const char *stage, const char *file, int line,
 		pos = sizeof(out) - 2;
 	out[pos++] = '\n';
 	if (progress_active)
+	{
 		fputs("\r\033[K", stderr);
-	fwrite(out, 1, pos, stderr);
+		fflush(stderr);
+	}
+	log_emit(out, pos);
 	if (progress_active)
 		fputs(progress_line, stderr);
 	fflush(stderr);

@@ -35,6 +35,9 @@ void		log_set_level(LogLevel level);
 LogLevel	log_get_level(void);
 void		log_set_format(LogFormat format);
 void		log_set_run_id(long long run_id);
+/* Name the operation on every line from now on (op=NAME, "operation" in
+ * JSON, [NAME/stage] for people): set by a run over several operations. */
+void		log_set_operation(const char *operation);
 /* Register a secret to scrub from every line; the string is copied. */
 void		log_add_secret(const char *secret);
 /* Replace every registered secret in s (in place, NUL-terminated) by ***. */
@@ -53,6 +56,11 @@ const char *log_level_name(LogLevel level);
  * Callers show it only when stderr is a terminal. */
 void		log_progress(const char *fmt,...) __attribute__((format(printf, 1, 2)));
 void		log_progress_end(void);
+
+/* Write len bytes of whole lines to stderr in one write(2) (lines of
+ * several processes sharing stderr never interleave); for lines written
+ * outside log_write, like a run's summary. */
+void		log_emit(const char *line, size_t len);
 
 void		log_write(LogLevel level, const char *stage, const char *file, int line,
 					  const char *fmt,...) __attribute__((format(printf, 5, 6)));

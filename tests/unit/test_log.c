@@ -2,8 +2,9 @@
  * tests/unit/test_log.c
  *   common/log.c: the exact key=value and JSON line shapes (fields, order,
  *   escaping of quotes, newlines and control bytes), the run id, secret
- *   scrubbing, level filtering, the last error's stage, log_quote, and the
- *   progress line: nothing at all unless the log is human-readable, and on
+ *   scrubbing (any number of secrets), the operation's name on the lines
+ *   of a run over several operations, level filtering, the last error's
+ *   stage, log_quote, and the progress line: nothing at all unless the log is human-readable, and on
  *   a terminal-like log redrawn below every log line and erased.
  *
  *   stderr is pointed at a temporary file for each test and read back.
@@ -146,6 +147,69 @@ test_secrets_scrubbed(void **state)
 	free(out);
 }
 
+/* Any number of secrets (a token per operation), a longer one that holds
+ * a shorter one scrubbed whole, whatever order they came in. */
+static void
+test_many_secrets(void **state)
+{
+	char	   *out;
+	char		secret[32];
+
+	(void) state;
+	log_set_level(LOG_INFO);
+	log_set_format(LOG_FORMAT_TEXT);
+	for (int i = 0; i < 20; i++)
+	{
+		snprintf(secret, sizeof(secret), "op-token-%02d-xyz", i);
+		log_add_secret(secret);
+	}
+	log_add_secret("short-1");
+	log_add_secret("short-1-and-longer");
+	capture_start();
+	log_info("extract", "a op-token-00-xyz b op-token-19-xyz c short-1-and-longer d short-1");
+	out = capture_end();
+	assert_non_null(strstr(out, "msg=\"a *** b *** c *** d ***\"\n"));
+	free(out);
+}
+
+/* A run over several operations names the operation on every line. */
+static void
+test_operation_named(void **state)
+{
+	char	   *out;
+	char		want[128];
+
+	(void) state;
+	log_set_level(LOG_INFO);
+	log_set_run_id(3);
+	log_set_operation("acme-2");
+	log_set_format(LOG_FORMAT_TEXT);
+	capture_start();
+	log_info("load", "x");
+	out = capture_end();
+	snprintf(want, sizeof(want), " level=info run=3 op=acme-2 pid=%d stage=load msg=x\n",
+			 (int) getpid());
+	assert_non_null(strstr(out, want));
+	free(out);
+	log_set_format(LOG_FORMAT_JSON);
+	capture_start();
+	log_info("load", "x");
+	out = capture_end();
+	snprintf(want, sizeof(want), "\"run\":3,\"operation\":\"acme-2\",\"pid\":%d,\"stage\"",
+			 (int) getpid());
+	assert_non_null(strstr(out, want));
+	free(out);
+	log_set_format(LOG_FORMAT_HUMAN);
+	capture_start();
+	log_info("load", "x");
+	out = capture_end();
+	assert_non_null(strstr(out, " info  [acme-2/load] x\n"));
+	free(out);
+	log_set_operation(NULL);
+	log_set_format(LOG_FORMAT_TEXT);
+	log_set_run_id(0);
+}
+
 static void
 test_levels_and_last_error(void **state)
 {
@@ -270,6 +334,8 @@ main(void)
 		cmocka_unit_test(test_kv_line),
 		cmocka_unit_test(test_json_line),
 		cmocka_unit_test(test_secrets_scrubbed),
+		cmocka_unit_test(test_many_secrets),
+		cmocka_unit_test(test_operation_named),
 		cmocka_unit_test(test_levels_and_last_error),
 		cmocka_unit_test(test_quote),
 		cmocka_unit_test(test_progress_not_in_files),
