@@ -287,6 +287,48 @@ def test_encoding_trickle_log():
     check(e["end"] - e["start"] >= 0.9, "trickle logged: %r" % e)
 
 
+def test_tokens():
+    """Extra tokens, faults for one token, await_other_token, and the
+    request log's token numbers and done times."""
+    control({"reset": True, "tokens": ["second-token-5e1d"]})
+    st, _ = api("20260105000000", "20260105235959", token="second-token-5e1d")
+    check(st == 200, "an extra token is accepted: %r" % st)
+    st, b = api("20260105000000", "20260105235959", token="not-a-token")
+    check(st == 403 and b["msg"] == "PLEASE VALIDATE TOKEN",
+          "an unknown token is refused")
+    # a fault for token 1 is not taken by token 0's request
+    control({"faults": [{"status": 500, "token": 1}]})
+    st0, _ = api("20260106000000", "20260106235959")
+    st1, _ = api("20260106000000", "20260106235959", token="second-token-5e1d")
+    check(st0 == 200 and st1 == 500, "per-token fault: %r %r" % (st0, st1))
+    s = stats()
+    check([e["token"] for e in s["log"]] == [1, -1, 0, 1],
+          "token numbers in the log: %r" % s["log"])
+    check(all(e["start"] <= e["done"] <= e["end"] for e in s["log"]),
+          "done between start and end: %r" % s["log"])
+    # await_other_token: token 0 is held until token 1 is in flight
+    control({"reset": True, "tokens": ["second-token-5e1d"],
+             "faults": [{"await_other_token": 20, "token": 0}]})
+    out = []
+    t = threading.Thread(target=lambda: out.append(
+        api("20260105000000", "20260105235959")[0]))
+    t0 = time.time()
+    t.start()
+    while stats()["data_requests"] < 1:
+        time.sleep(0.02)
+    st1, _ = api("20260105000000", "20260105235959", token="second-token-5e1d")
+    t.join()
+    log = sorted(stats()["log"], key=lambda e: e["start"])
+    check(out == [200] and st1 == 200 and time.time() - t0 < 15,
+          "await_other_token answers once the other token came: %r" % out)
+    check([e["token"] for e in log] == [0, 1] and
+          log[1]["start"] < log[0]["done"],
+          "the two requests overlap: %r" % log)
+    control({"reset": True})
+    st, _ = api("20260105000000", "20260105235959", token="second-token-5e1d")
+    check(st == 403, "reset forgets the extra tokens")
+
+
 def test_big_stream():
     control({"reset": True, "per_day": {"2026-04-01": 50000}})
     t0 = time.time()
@@ -296,7 +338,8 @@ def test_big_stream():
 
 
 for t in (test_errors, test_data, test_cap_and_control, test_faults,
-          test_concurrency, test_encoding_trickle_log, test_big_stream):
+          test_concurrency, test_encoding_trickle_log, test_tokens,
+          test_big_stream):
     control({"reset": True})
     t()
 print("mock self-test: %d failure(s)" % len(failures))

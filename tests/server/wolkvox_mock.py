@@ -30,12 +30,20 @@ through a small control plane:
              {"trickle":S}     the real body with Content-Length, in 20
                                pieces spread over S seconds (slow, never
                                silent for long)
+             {"await_other_token":S}  hold the answer until a request
+                               with another token arrives (at most S
+                               seconds), then the real answer: the two
+                               overlap in the log
+             Any fault with "token": K is used only by requests made with
+             token number K (see "tokens"), and not counted for others.
          "per_day": {"YYYY-MM-DD": N}   records of that day
          "records": [{..}]   fixed records added to the day of their date
              (or of "_mock_at", a key not served, for dateless records)
          "max_records": N, "token": "..", "reset": true (faults, counters,
-         per_day, records, token, max_records and encoding back to the
-         start)
+         per_day, records, token, tokens, max_records and encoding back to
+         the start)
+         "tokens": [".."]   more tokens accepted besides "token" (token
+             number 0); they are numbers 1, 2, .. in this order
          "encoding": "gzip"|"deflate"|""   compress API answers with it
              (Content-Encoding) when the request's Accept-Encoding offers
              it; "" (the default) never compresses
@@ -49,10 +57,14 @@ through a small control plane:
          violations [{kind: concurrent|range, ..}], windows [[ini, end]],
          statuses {"200": N}, tokens_seen_other, records_served,
          bytes_served (as sent: compressed when encoded), encodings
-         {"gzip": N} (answers sent compressed), log [{start, end, window,
-         status}]: one entry per data request, start when its headers were
-         read, end when its answer was sent (time.time() seconds; status 0
-         when no answer was sent). Control-plane requests are not counted.
+         {"gzip": N} (answers sent compressed), log [{start, end, done,
+         window, status, token}]: one entry per data request, start when
+         its headers were read, done when it stopped counting as in flight
+         (its answer begins to go out: the client cannot have it before),
+         end when its answer was sent (time.time() seconds; status 0 when
+         no answer was sent), token the number of the token it was made
+         with (-1: none or unknown). Control-plane requests are not
+         counted.
     GET  /_records?date_ini=..&date_end=..   the records of a window as a
          JSON array, no cap: what the API holds, for tests to compare with.
 
@@ -517,6 +529,7 @@ class State:
         self.cache = {}                      # (day, per_day) -> texts, LRU
         self.body_cache = {}                 # bench: key -> encoded records
         self.token = args.token
+        self.tokens = []                     # accepted besides self.token
         self.max_records = args.max_records
         self.reset()
 
@@ -526,6 +539,7 @@ class State:
         self.per_day = {}
         self.extra = {}          # day -> [(secs, json text)] sorted
         self.in_flight = {}
+        self.arrived = {}        # token -> data requests so far
         self.successes = 0
         self.answers_made = 0
         self.encoding = ""
@@ -579,10 +593,21 @@ class State:
                 e = self.stats["encodings"]
                 e[enc] = e.get(enc, 0) + 1
 
-    def take_fault(self):
-        """The first armed fault (consumed), or None."""
+    def token_number(self, token):
+        """0 for the main token, 1.. for the extra ones, -1 for any other."""
+        if token and token == self.token:
+            return 0
+        if token in self.tokens:
+            return self.tokens.index(token) + 1
+        return -1
+
+    def take_fault(self, token_no):
+        """The first armed fault (consumed) for a request made with token
+        number token_no, or None."""
         with self.lock:
             for f in self.faults:
+                if "token" in f.spec and int(f.spec["token"]) != token_no:
+                    continue
                 if f.times > 0 and self.successes - f.base >= f.after:
                     f.times -= 1
                     return f.spec
@@ -593,6 +618,7 @@ class State:
             if req.get("reset"):
                 self.reset()
                 self.token = self.args.token
+                self.tokens = []
                 self.max_records = self.args.max_records
             for spec in req.get("faults", []):
                 self.faults.append(Fault(spec, self.successes))
@@ -603,6 +629,8 @@ class State:
                 self.max_records = int(req["max_records"])
             if "token" in req:
                 self.token = req["token"]
+            if "tokens" in req:
+                self.tokens = [str(t) for t in req["tokens"]]
             if "encoding" in req:
                 if req["encoding"] not in ("", "gzip", "deflate"):
                     raise ValueError('encoding: "gzip", "deflate" or ""')
@@ -744,6 +772,24 @@ class Handler(BaseHTTPRequestHandler):
             code, js(msg) if status != 200 else "null", js(msg), data_member)
         self.send_body(status, body, done=done)
 
+    def await_other_token(self, key, seconds):
+        """Wait until a request made with a token other than key arrives
+        (or is in flight already), or seconds have passed."""
+        st = self.server.state
+
+        def others():
+            return sum(n for k, n in st.arrived.items() if k != key)
+        with st.lock:
+            seen = others()
+            if any(n > 0 for k, n in st.in_flight.items() if k != key):
+                return
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            with st.lock:
+                if others() > seen:
+                    return
+            time.sleep(0.01)
+
     def wait_or_closed(self, seconds):
         """Sleep up to seconds (None: forever), returning early (True) when
         the client closes the connection."""
@@ -816,11 +862,14 @@ class Handler(BaseHTTPRequestHandler):
         start = time.time()
         self.last_status = 0
         with st.lock:
+            token_no = st.token_number(token)
+        with st.lock:
             st.stats["data_requests"] += 1
             if "date_ini" in q and "date_end" in q:
                 st.stats["windows"].append([q["date_ini"], q["date_end"]])
             n = st.in_flight.get(key, 0) + 1
             st.in_flight[key] = n
+            st.arrived[key] = st.arrived.get(key, 0) + 1
             st.stats["max_in_flight"] = max(st.stats["max_in_flight"], n)
             if n > 1:
                 st.stats["violations"].append(
@@ -830,25 +879,25 @@ class Handler(BaseHTTPRequestHandler):
 
         def done():
             if not released:
-                released.append(True)
+                released.append(time.time())
                 with st.lock:
                     # .get: a reset may have cleared the table meanwhile.
                     st.in_flight[key] = max(0, st.in_flight.get(key, 1) - 1)
         try:
-            self.answer_api(q, token, n, done)
+            self.answer_api(q, token, token_no, n, done)
         finally:
             done()
             with st.lock:
                 st.stats["log"].append(
-                    {"start": start, "end": time.time(),
+                    {"start": start, "end": time.time(), "done": released[0],
                      "window": [q.get("date_ini"), q.get("date_end")],
-                     "status": self.last_status})
+                     "status": self.last_status, "token": token_no})
 
-    def answer_api(self, q, token, n, done):
+    def answer_api(self, q, token, token_no, n, done):
         st = self.server.state
         if not token:
             return self.send_envelope(401, "401", MSG_NO_TOKEN, done=done)
-        if token != st.token:
+        if token_no < 0:
             with st.lock:
                 st.stats["tokens_seen_other"] += 1
             return self.send_envelope(403, "403", MSG_BAD_TOKEN, done=done)
@@ -866,14 +915,18 @@ class Handler(BaseHTTPRequestHandler):
                                                  q["date_end"]]})
             return self.send_envelope(400, "400",
                                       MSG_RANGE % st.args.max_days, done=done)
-        fault = st.take_fault()
-        if fault and self.apply_fault(fault, q, done):
+        fault = st.take_fault(token_no)
+        if fault and self.apply_fault(fault, q, done, token or ""):
             return
         self.answer_window(q, ini, end, done, fault)
 
-    def apply_fault(self, f, q, done):
+    def apply_fault(self, f, q, done, key):
         """Answer with the fault when it replaces the answer (True); delay,
-        cut_after and stall shape the real answer instead (False)."""
+        await_other_token, cut_after and stall shape the real answer
+        instead (False)."""
+        if "await_other_token" in f:
+            self.await_other_token(key, float(f["await_other_token"]))
+            return False
         if "delay" in f:
             if self.wait_or_closed(float(f["delay"])):
                 self.close_connection = True
