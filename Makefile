@@ -152,7 +152,8 @@ valgrind: bin/wvetl san
 # install: the binary, its man page, the SQL migrations (also embedded in
 # the binary; kept for DBAs), an example config and the cron/systemd files,
 # with /usr/local in the docs and units replaced by PREFIX.
-CONTRIB_FILES := contrib/wvetl-sync.service contrib/wvetl-sync.timer contrib/wvetl.cron
+CONTRIB_FILES := contrib/wvetl-sync.service contrib/wvetl-sync.timer contrib/wvetl.cron \
+	contrib/operations.example.ini
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/wvetl/sql \
 		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/doc/wvetl/contrib

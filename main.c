@@ -26,6 +26,7 @@ typedef int (*CommandFn) (const CliOptions *cli, EtlConfig *cfg);
 #define TAKES_FILE		0x08	/* a FILE argument */
 #define ENDS_SUMMARY	0x10	/* a run: ends with a summary line */
 #define TAKES_QUESTION	0x20	/* questions: [set N --label L --min A --max B] */
+#define TAKES_OPERATION	0x40	/* --operation NAME (repeatable for sync and status) */
 
 typedef struct Command
 {
@@ -53,32 +54,38 @@ static const Command commands[] = {
 		"load what is new since the last sync (for cron or a systemd timer)",
 		"Load from the saved watermark (the first time: sync.start) up to now - sync.lag,\n"
 		"re-reading sync.lookback before the watermark, and move the watermark.\n"
-		"Meant for cron or a systemd timer: exit 75 means another run holds the lock.",
-	ENDS_SUMMARY, API_KEYS " api.max_rejects " DB_KEYS " sync.start sync.lag sync.lookback archive.dir"},
+		"Meant for cron or a systemd timer: exit 75 means another run holds the lock.\n"
+		"With [operation NAME] sections, syncs every operation (or those named with\n"
+		"--operation), sync.parallel at once but never two with the same token, each\n"
+		"with its own lock, run and summary line; the exit status is the worst of\n"
+		"theirs (1 over 75 over 0).",
+	ENDS_SUMMARY | TAKES_OPERATION,
+	API_KEYS " api.max_rejects " DB_KEYS " sync.start sync.lag sync.lookback sync.parallel archive.dir"},
 	{"backfill", cmd_backfill, "backfill --from T --to T [--reload]",
 		"load a range of history, window by window (resumable)",
 		"Load [from, to) window by window. Windows loaded before are skipped, so a\n"
 		"re-run after a failure resumes where it stopped; --reload loads them again.\n"
 		"Never moves the sync watermark. On a terminal, a progress line shows windows\n"
 		"done of total, records, records/s and the time left.",
-	TAKES_RANGE | TAKES_RELOAD | ENDS_SUMMARY,
+	TAKES_RANGE | TAKES_RELOAD | ENDS_SUMMARY | TAKES_OPERATION,
 	API_KEYS " api.max_rejects " DB_KEYS " archive.dir"},
 	{"replay", cmd_replay, "replay FILE --from T --to T [--reload]",
 		"load a saved raw answer body as one window, with no API call",
 		"Load a saved raw answer body (plain or .gz, as archive.dir keeps them) as the\n"
 		"window [from, to), with no API call.",
-	TAKES_FILE | TAKES_RANGE | TAKES_RELOAD | ENDS_SUMMARY,
+	TAKES_FILE | TAKES_RANGE | TAKES_RELOAD | ENDS_SUMMARY | TAKES_OPERATION,
 	"api.timezone api.max_records api.max_rejects " DB_KEYS},
 	{"extract", cmd_extract, "extract --from T --to T [-o FILE]",
 		"write a range's records as JSON lines; needs no database",
 		"Fetch [from, to) and write its records as JSON lines (one API record per line,\n"
 		"as the API sent it) to FILE or standard output. Needs no database.",
-	TAKES_RANGE | TAKES_OUTPUT | ENDS_SUMMARY, API_KEYS},
+	TAKES_RANGE | TAKES_OUTPUT | ENDS_SUMMARY | TAKES_OPERATION, API_KEYS},
 	{"status", cmd_status, "status",
 		"watermark, recent runs, rows, rejects and gaps, per operation",
 		"Print, per operation: the watermark, recent runs, rows, rejects, and any gaps\n"
-		"between loaded windows.",
-	0, DB_KEYS},
+		"between loaded windows. With [operation NAME] sections, a table of every\n"
+		"configured operation side by side comes first.",
+	TAKES_OPERATION, DB_KEYS},
 	{"questions", cmd_questions, "questions [set N --label L --min A --max B]",
 		"list the survey's question numbers; set a question's label and scale",
 		"Without arguments: list the question numbers answered (for sync.operation), with\n"
@@ -86,7 +93,7 @@ static const Command commands[] = {
 		"With set N: store question N's label and scale in survey_question, which the BI\n"
 		"views read; an option left out keeps its value, an empty value clears it. An\n"
 		"answer >= the scale's max is a top answer.",
-	TAKES_QUESTION, DB_KEYS},
+	TAKES_QUESTION | TAKES_OPERATION, DB_KEYS},
 	{"config", cmd_config, "config",
 		"print the effective configuration and where each value came from",
 		"Print every configuration key with its effective value (the token and any\n"
@@ -167,6 +174,12 @@ command_usage(const Command *c, FILE *out)
 				"                         (default: skip windows already loaded)\n");
 	if (c->flags & TAKES_OUTPUT)
 		fprintf(out, "  -o, --output FILE      where the JSON lines go (default: standard output)\n");
+	if (c->flags & TAKES_OPERATION)
+		fprintf(out, "%s",
+				strcmp(c->name, "sync") == 0 || strcmp(c->name, "status") == 0
+				? "  --operation NAME       only this [operation NAME] (repeatable; default: all)\n"
+				: "  --operation NAME       the [operation NAME] to work on (needed when the file\n"
+				"                         has several)\n");
 	if (c->flags & TAKES_QUESTION)
 		fprintf(out,
 				"  set N                  set question N's label and scale (default: list)\n"
@@ -232,6 +245,7 @@ parse_args(int argc, char **argv, CliOptions *cli)
 		{"label", required_argument, NULL, 'L'},
 		{"min", required_argument, NULL, 'm'},
 		{"max", required_argument, NULL, 'M'},
+		{"operation", required_argument, NULL, 'O'},
 		{NULL, 0, NULL, 0}
 	};
 	int			c;
@@ -301,6 +315,15 @@ parse_args(int argc, char **argv, CliOptions *cli)
 			case 'M':
 				cli->scale_max = optarg;
 				break;
+			case 'O':
+				if (cli->noperations >= MAX_OPERATIONS)
+				{
+					fprintf(stderr, "wvetl: too many --operation options (at most %d)\n",
+							MAX_OPERATIONS);
+					return false;
+				}
+				cli->operations[cli->noperations++] = optarg;
+				break;
 			case ':':
 				{
 					const char *name = long_option_name(longopts, optopt);
@@ -340,6 +363,8 @@ check_command_args(const Command *cmd, const CliOptions *cli)
 		bad = "-o/--output";
 	else if ((cli->label || cli->scale_min || cli->scale_max) && !(cmd->flags & TAKES_QUESTION))
 		bad = "--label/--min/--max";
+	else if (cli->noperations > 0 && !(cmd->flags & TAKES_OPERATION))
+		bad = "--operation";
 	if (bad != NULL)
 	{
 		fprintf(stderr, "wvetl: %s takes no %s option (see wvetl %s --help)\n",
@@ -387,6 +412,16 @@ load_config(const CliOptions *cli, EtlConfig *cfg, char *errbuf)
 			return false;
 	if (!config_finish(cfg, errbuf))
 		return false;
+	/* every operation's zone is known (the one a command works in is set
+	 * again when it picks its operation); the top level's is left set */
+	for (int i = 0; i < cfg->nops; i++)
+	{
+		if (!wvtime_set_zone(cfg->ops[i].timezone, why))
+		{
+			etl_seterr(errbuf, "[operation %s] api.timezone: %s", cfg->ops[i].operation, why);
+			return false;
+		}
+	}
 	if (!wvtime_set_zone(cfg->timezone, why))
 	{
 		etl_seterr(errbuf, "api.timezone: %s", why);
@@ -418,9 +453,36 @@ setup_logging(const CliOptions *cli, const EtlConfig *cfg)
 	if (cfg->log_format != NULL && strcmp(cfg->log_format, "json") == 0)
 		log_set_format(LOG_FORMAT_JSON);
 	log_add_secret(cfg->token);
+	for (int i = 0; i < cfg->nops; i++)
+		log_add_secret(cfg->ops[i].token);
 	log_add_secret(password);
 	log_add_secret(getenv("PGPASSWORD"));
 	free(password);
+}
+
+/* token_file_of: the group/other-readable token file of the top level
+ * (i = -1) or of operation i, or NULL. */
+static const char *
+token_file_of(const EtlConfig *cfg, int i)
+{
+	return i < 0 ? cfg->insecure_token_file : cfg->ops[i].insecure_token_file;
+}
+
+/* warn_token_files: one warning per api.token_file that group or others
+ * can read (several operations may share one). */
+static void
+warn_token_files(const EtlConfig *cfg)
+{
+	for (int i = -1; i < cfg->nops; i++)
+	{
+		const char *f = token_file_of(cfg, i);
+		bool		said = false;
+
+		for (int j = -1; j < i && f != NULL && !said; j++)
+			said = token_file_of(cfg, j) != NULL && strcmp(token_file_of(cfg, j), f) == 0;
+		if (f != NULL && !said)
+			log_warn("config", "api.token_file %s is readable by group or others; chmod 600 it", f);
+	}
 }
 
 /*
@@ -505,6 +567,7 @@ main(int argc, char **argv)
 	if (cfg.insecure_file)
 		log_warn("config", "%s holds api.token and is readable by group or others; "
 				 "chmod 600 it (or use $WOLKVOX_TOKEN)", cfg.path);
+	warn_token_files(&cfg);
 	if (!check_command_args(cmd, &cli))
 	{
 		rc = EXIT_USAGE;
@@ -521,7 +584,7 @@ main(int argc, char **argv)
 
 done:
 	if ((cmd->flags & ENDS_SUMMARY) && !cli_summary_written())
-		print_summary_line(&cfg, cmd->name, NULL, summary_status(rc), 0,
+		print_summary_line(cli_summary_config(&cfg), cmd->name, NULL, summary_status(rc), 0,
 						   now_seconds() - t0);
 	config_free(&cfg);
 	return rc;

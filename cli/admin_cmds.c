@@ -28,19 +28,60 @@ cmd_migrate(const CliOptions *cli, EtlConfig *cfg)
 	return ok ? EXIT_OK : EXIT_FAILED;
 }
 
-/* cmd_status: reads only (open_warehouse_existing). */
+/*
+ * status_operations: every operation of ops side by side, then each one's
+ * details, each in its own time zone. Reads only (open_warehouse_existing).
+ * Returns the exit status.
+ */
+static int
+status_operations(EtlConfig *cfg, EtlConfig **ops, int n)
+{
+	const char **names = calloc((size_t) n, sizeof(char *));
+	const char **zones = calloc((size_t) n, sizeof(char *));
+	Loader	   *l = NULL;
+	int			rc = EXIT_FAILED;
+
+	if (names == NULL || zones == NULL)
+		log_error("load", "out of memory");
+	else if ((l = open_warehouse_existing(cfg, &rc)) != NULL)
+	{
+		for (int i = 0; i < n; i++)
+		{
+			names[i] = ops[i]->operation;
+			zones[i] = ops[i]->timezone;
+		}
+		rc = loader_status_operations(l, names, zones, n, stdout) ? EXIT_OK : EXIT_FAILED;
+	}
+	loader_free(l);
+	free(names);
+	free(zones);
+	return rc;
+}
+
+/*
+ * cmd_status: the operation's status; with [operation NAME] sections,
+ * every configured operation (or those --operation names) side by side,
+ * then each one's details. Reads only (open_warehouse_existing).
+ */
 int
 cmd_status(const CliOptions *cli, EtlConfig *cfg)
 {
-	int			rc;
-	Loader	   *l = open_warehouse_existing(cfg, &rc);
-	bool		ok;
+	EtlConfig **ops = NULL;
+	Loader	   *l;
+	int			n = 0;
+	int			rc = cli_operations(cli, cfg, &ops, &n);
 
-	if (l == NULL)
+	if (rc != EXIT_OK)
 		return rc;
-	ok = loader_status(l, stdout);
-	loader_free(l);
-	return ok ? EXIT_OK : EXIT_FAILED;
+	if (cfg->nops > 0)
+		rc = status_operations(cfg, ops, n);
+	else if ((l = open_warehouse_existing(cfg, &rc)) != NULL)
+	{
+		rc = loader_status(l, stdout) ? EXIT_OK : EXIT_FAILED;
+		loader_free(l);
+	}
+	free(ops);
+	return rc;
 }
 
 /* scale_arg_ok: a --min/--max value is a finite decimal number (digits,
@@ -97,6 +138,8 @@ cmd_questions(const CliOptions *cli, EtlConfig *cfg)
 		fprintf(stderr, "wvetl: questions: --label, --min and --max go with \"set N\"\n");
 		return EXIT_USAGE;
 	}
+	if ((rc = cli_one_operation(cli, cfg, "questions", &cfg)) != EXIT_OK)
+		return rc;
 	/* never creates nor upgrades the schema, even to set a label */
 	if ((l = open_warehouse_existing(cfg, &rc)) == NULL)
 		return rc;

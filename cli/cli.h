@@ -15,6 +15,7 @@
 #include "pipeline.h"
 
 #define MAX_SETS 64
+#define MAX_OPERATIONS 64
 
 typedef struct CliOptions
 {
@@ -31,6 +32,8 @@ typedef struct CliOptions
 	const char *label;			/* questions set N: --label, --min, --max */
 	const char *scale_min;
 	const char *scale_max;
+	const char *operations[MAX_OPERATIONS];	/* --operation NAME... */
+	int			noperations;
 	bool		reload;
 	bool		help;
 } CliOptions;
@@ -44,13 +47,31 @@ extern Loader *open_warehouse_existing(const EtlConfig *cfg, int *rc);
 extern int	exit_code(PipeStatus st);
 extern const char *status_name(PipeStatus st);
 extern bool cli_summary_written(void);
+/* Every summary line has been written (by the processes of a sync of
+ * several operations): main writes none of its own. */
+extern void cli_summary_set_written(void);
+/* The configuration main's own summary line names: the operation entered
+ * (cli_enter_operation), else top. */
+extern const EtlConfig *cli_summary_config(const EtlConfig *top);
 extern void print_summary_line(const EtlConfig *cfg, const char *command, const PipeStats *s,
 							   const char *status, int64_t run_id, double seconds);
 extern void print_summary(const EtlConfig *cfg, const char *command, const Pipeline *p,
 						  PipeStatus st, int64_t run_id, double seconds);
 extern double now_seconds(void);
 
+/* cli/operations.c: which operations a command works on */
+extern int	cli_operations(const CliOptions *cli, EtlConfig *cfg, EtlConfig ***ops, int *n);
+extern bool cli_enter_operation(const EtlConfig *cfg, const EtlConfig *op);
+extern int	cli_one_operation(const CliOptions *cli, EtlConfig *cfg, const char *command,
+							  EtlConfig **op);
+
+/* cli/sync_ops.c: the sync of several operations, a process each */
+extern int	cli_sync_operations(EtlConfig *cfg, EtlConfig **ops, int n);
+
 /* cli/load_cmds.c: the commands that fetch or load */
+/* cli_sync: the sync of one operation (its zone entered); progress: it
+ * may draw a progress line on a terminal. Returns the exit status. */
+extern int	cli_sync(EtlConfig *op, bool progress);
 extern int	cmd_sync(const CliOptions *cli, EtlConfig *cfg);
 extern int	cmd_backfill(const CliOptions *cli, EtlConfig *cfg);
 extern int	cmd_replay(const CliOptions *cli, EtlConfig *cfg);

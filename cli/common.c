@@ -197,6 +197,12 @@ cli_summary_written(void)
 	return summary_written;
 }
 
+void
+cli_summary_set_written(void)
+{
+	summary_written = true;
+}
+
 /*
  * print_summary_line: the run's last line, for monitoring: key=value (or a
  * JSON object with log.format = json) on stderr. The keys and their order
@@ -211,6 +217,8 @@ print_summary_line(const EtlConfig *cfg, const char *command, const PipeStats *s
 	const LoadCounts *c;
 	bool		json = cfg->log_format != NULL && strcmp(cfg->log_format, "json") == 0;
 	char		operation[256];
+	char		line[1024];
+	int			n;
 
 	log_quote(cfg->operation != NULL ? cfg->operation : "-", json, operation,
 			  sizeof(operation));
@@ -218,7 +226,7 @@ print_summary_line(const EtlConfig *cfg, const char *command, const PipeStats *s
 		s = &none;
 	c = &s->counts;
 	log_progress_end();
-	fprintf(stderr, json
+	n = snprintf(line, sizeof(line), json
 			? "{\"summary\":true,\"command\":\"%s\",\"operation\":%s,\"run\":%lld,"
 			"\"status\":\"%s\",\"windows\":%llu,\"skipped\":%llu,\"records\":%llu,"
 			"\"inserted\":%llu,\"updated\":%llu,\"duplicates\":%llu,\"rejects\":%llu,"
@@ -233,7 +241,8 @@ print_summary_line(const EtlConfig *cfg, const char *command, const PipeStats *s
 			(unsigned long long) c->updated, (unsigned long long) c->duplicates,
 			(unsigned long long) c->rejects, (unsigned long long) c->api_calls,
 			(unsigned long long) c->bytes, seconds);
-	fflush(stderr);
+	/* one write: the line stays whole beside other processes' lines */
+	log_emit(line, n > 0 && (size_t) n < sizeof(line) ? (size_t) n : strlen(line));
 	summary_written = true;
 }
 

@@ -101,10 +101,12 @@ sync_range(Loader *l, const EtlConfig *cfg, const char *command, double t0,
 /*
  * run_load: the common body of sync, backfill and replay: connect, migrate,
  * lock the operation, record the run, run the pipeline, record the end.
+ * cfg is the operation's configuration, its zone entered; progress: a
+ * progress line may be drawn (on a terminal).
  */
 static int
 run_load(const char *command, EtlConfig *cfg, int64_t from, int64_t to,
-		 const char *replay_path, bool reload, bool sync)
+		 const char *replay_path, bool reload, bool sync, bool progress)
 {
 	Pipeline	p = {0};
 	Loader	   *l = NULL;
@@ -150,7 +152,7 @@ run_load(const char *command, EtlConfig *cfg, int64_t from, int64_t to,
 	p.replay_path = replay_path;
 	p.reload = reload;
 	p.move_watermark = sync;
-	p.progress = isatty(STDERR_FILENO) && strcmp(cfg->log_format, "json") != 0;
+	p.progress = progress && isatty(STDERR_FILENO) && strcmp(cfg->log_format, "json") != 0;
 	st = pipeline_run(&p, from, to);
 	p.stats.counts.api_calls = api ? api_client_requests(api) : 0;
 	if (st != PIPE_OK)
@@ -167,10 +169,30 @@ cleanup:
 	return rc;
 }
 
+/* cli_sync: see cli.h. */
+int
+cli_sync(EtlConfig *op, bool progress)
+{
+	return run_load("sync", op, 0, 0, NULL, false, true, progress);
+}
+
+/*
+ * cmd_sync: sync every operation (or those --operation names): one in this
+ * process, several in processes of their own (cli_sync_operations).
+ */
 int
 cmd_sync(const CliOptions *cli, EtlConfig *cfg)
 {
-	return run_load("sync", cfg, 0, 0, NULL, false, true);
+	EtlConfig **ops = NULL;
+	int			n = 0;
+	int			rc = cli_operations(cli, cfg, &ops, &n);
+
+	if (rc == EXIT_OK && n == 1)
+		rc = cli_enter_operation(cfg, ops[0]) ? cli_sync(ops[0], true) : EXIT_USAGE;
+	else if (rc == EXIT_OK)
+		rc = cli_sync_operations(cfg, ops, n);
+	free(ops);
+	return rc;
 }
 
 /*
@@ -212,19 +234,25 @@ finished_range(const EtlConfig *cfg, const char *command, int64_t from, int64_t 
 int
 cmd_backfill(const CliOptions *cli, EtlConfig *cfg)
 {
+	EtlConfig  *op;
 	int64_t		from;
 	int64_t		to;
+	int			rc = cli_one_operation(cli, cfg, "backfill", &op);
 
-	if (!parse_range(cli, &from, &to) || !finished_range(cfg, "backfill", from, &to, true))
+	if (rc != EXIT_OK)
+		return rc;
+	if (!parse_range(cli, &from, &to) || !finished_range(op, "backfill", from, &to, true))
 		return EXIT_USAGE;
-	return run_load("backfill", cfg, from, to, NULL, cli->reload, false);
+	return run_load("backfill", op, from, to, NULL, cli->reload, false, true);
 }
 
 int
 cmd_replay(const CliOptions *cli, EtlConfig *cfg)
 {
+	EtlConfig  *op;
 	int64_t		from;
 	int64_t		to;
+	int			rc;
 
 	if (cli->file == NULL)
 	{
@@ -236,9 +264,11 @@ cmd_replay(const CliOptions *cli, EtlConfig *cfg)
 		fprintf(stderr, "wvetl: replay: cannot read %s: %s\n", cli->file, strerror(errno));
 		return EXIT_USAGE;
 	}
-	if (!parse_range(cli, &from, &to) || !finished_range(cfg, "replay", from, &to, false))
+	if ((rc = cli_one_operation(cli, cfg, "replay", &op)) != EXIT_OK)
+		return rc;
+	if (!parse_range(cli, &from, &to) || !finished_range(op, "replay", from, &to, false))
 		return EXIT_USAGE;
-	return run_load("replay", cfg, from, to, cli->file, cli->reload, false);
+	return run_load("replay", op, from, to, cli->file, cli->reload, false, true);
 }
 
 /*
@@ -341,8 +371,9 @@ out_close(OutFile *o, bool ok)
 }
 
 int
-cmd_extract(const CliOptions *cli, EtlConfig *cfg)
+cmd_extract(const CliOptions *cli, EtlConfig *top)
 {
+	EtlConfig  *cfg;
 	Pipeline	p = {0};
 	ApiClient  *api = NULL;
 	OutFile		file = {0};
@@ -351,7 +382,10 @@ cmd_extract(const CliOptions *cli, EtlConfig *cfg)
 	int64_t		from;
 	int64_t		to;
 	double		t0 = now_seconds();
+	int			rc = cli_one_operation(cli, top, "extract", &cfg);
 
+	if (rc != EXIT_OK)
+		return rc;
 	if (!parse_range(cli, &from, &to))
 		return EXIT_USAGE;
 	if (!need_api(cfg))

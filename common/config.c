@@ -12,6 +12,7 @@
 #include <glib.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/config_int.h"
@@ -76,6 +77,13 @@ config_set(EtlConfig *cfg, const char *assignment, char *errbuf)
 		return false;
 	}
 	cfg->source[idx] = CONF_SET;
+	/* over every operation's own value too (the others it inherits) */
+	for (int i = 0; i < cfg->nops && (config_keys[idx].flags & CK_PER_OPERATION); i++)
+	{
+		if (!config_assign(&cfg->ops[i], idx, eq + 1, why))
+			return false;		/* cannot be: the same value passed above */
+		cfg->ops[i].source[idx] = CONF_SET;
+	}
 	return true;
 }
 
@@ -99,7 +107,7 @@ config_where(const EtlConfig *cfg, const char *section, const char *name,
 	int			idx = config_key_index(section, name);
 
 	out[0] = '\0';
-	if (cfg->source[idx] == CONF_FILE)
+	if (cfg->source[idx] == CONF_FILE || cfg->source[idx] == CONF_SECTION)
 		snprintf(out, size, "%s:%d: ", cfg->path, cfg->line[idx]);
 	else if (cfg->source[idx] == CONF_SET)
 		snprintf(out, size, "--set: ");
@@ -108,8 +116,125 @@ config_where(const EtlConfig *cfg, const char *section, const char *name,
 	return out;
 }
 
-bool
-config_finish(EtlConfig *cfg, char *errbuf)
+/* source_rank: the precedence of a value's source, for an operation:
+ * default < file's top level < environment < its own section < --set. */
+static int
+source_rank(ConfigSource s)
+{
+	switch (s)
+	{
+		case CONF_DEFAULT:
+			return 0;
+		case CONF_FILE:
+			return 1;
+		case CONF_ENV:
+			return 2;
+		case CONF_SECTION:
+			return 3;
+		case CONF_SET:
+			return 4;
+	}
+	return 0;
+}
+
+/*
+ * read_token_file: the token in path: its first line, trailing blanks and
+ * line end removed. Refuses an empty file, a second non-blank line, a NUL
+ * byte or a file over 4 KiB, without quoting a byte of it. *readable_by_others
+ * tells whether group or others may read it. The caller frees *token.
+ */
+static bool
+read_token_file(const char *path, char **token, bool *readable_by_others, char *why)
+{
+	gchar	   *text = NULL;
+	gsize		len = 0;
+	GError	   *gerr = NULL;
+	struct stat st;
+	size_t		n;
+
+	if (stat(path, &st) != 0)
+	{
+		etl_seterr(why, "cannot be read: %s", strerror(errno));
+		return false;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > 4096)
+	{
+		etl_seterr(why, "is not a token file (a regular file of at most 4 KiB)");
+		return false;
+	}
+	if (!g_file_get_contents(path, &text, &len, &gerr))
+	{
+		etl_seterr(why, "cannot be read: %s", gerr->message);
+		g_error_free(gerr);
+		return false;
+	}
+	n = strcspn(text, "\r\n");
+	while (n > 0 && (text[n - 1] == ' ' || text[n - 1] == '\t'))
+		n--;
+	if (memchr(text, '\0', len) != NULL || n == 0 ||
+		text[strspn(text + strcspn(text, "\r\n"), " \t\r\n") + strcspn(text, "\r\n")] != '\0')
+	{
+		etl_seterr(why, "must hold the token alone, on its first line");
+		g_free(text);
+		return false;
+	}
+	*token = strndup(text, n);
+	*readable_by_others = (st.st_mode & (S_IRGRP | S_IROTH)) != 0;
+	g_free(text);
+	return *token != NULL;
+}
+
+/*
+ * resolve_token: when api.token_file is set closer than api.token (see
+ * source_rank), api.token becomes the file's token, with the file's source
+ * and line; set at the same place as api.token it is an error. A token
+ * file group or others can read is remembered for a warning.
+ */
+static bool
+resolve_token(EtlConfig *cfg, char *errbuf)
+{
+	int			tk = config_key_index("api", "token");
+	int			tf = config_key_index("api", "token_file");
+	char		where[ETL_ERRLEN];
+	char		why[ETL_ERRLEN];
+	char	   *token = NULL;
+	bool		insecure = false;
+
+	if (cfg->token_file == NULL || cfg->token_file[0] == '\0')
+		return true;
+	if (cfg->token != NULL && cfg->token[0] != '\0')
+	{
+		if (source_rank(cfg->source[tk]) > source_rank(cfg->source[tf]))
+			return true;		/* the token given closer wins */
+		if (source_rank(cfg->source[tk]) == source_rank(cfg->source[tf]))
+		{
+			etl_seterr(errbuf, "%sapi.token and api.token_file are both set there: keep one",
+					   config_where(cfg, "api", "token_file", where, sizeof(where)));
+			return false;
+		}
+	}
+	if (!read_token_file(cfg->token_file, &token, &insecure, why))
+	{
+		etl_seterr(errbuf, "%sapi.token_file %s %s",
+				   config_where(cfg, "api", "token_file", where, sizeof(where)),
+				   cfg->token_file, why);
+		return false;
+	}
+	free(cfg->token);
+	cfg->token = token;
+	cfg->source[tk] = cfg->source[tf];
+	cfg->line[tk] = cfg->line[tf];
+	if (insecure && cfg->insecure_token_file == NULL)
+		cfg->insecure_token_file = strdup(cfg->token_file);
+	return true;
+}
+
+/*
+ * finish_operation: the checks and derived values of one operation's keys
+ * (the top level's in a file without [operation NAME] sections).
+ */
+static bool
+finish_operation(EtlConfig *cfg, char *errbuf)
 {
 	char		where[ETL_ERRLEN];
 
@@ -138,6 +263,44 @@ config_finish(EtlConfig *cfg, char *errbuf)
 				   cfg->ca_file, strerror(errno));
 		return false;
 	}
+	if (!resolve_token(cfg, errbuf))
+		return false;
+	/* the top level of a file with sections is no operation: no name */
+	if ((cfg->operation == NULL || *cfg->operation == '\0') && cfg->nops == 0)
+	{
+		free(cfg->operation);
+		cfg->operation = strdup(cfg->server && *cfg->server ? cfg->server : "default");
+	}
+	g_free(cfg->endpoint);
+	cfg->endpoint = NULL;
+	if (cfg->base_url != NULL && *cfg->base_url != '\0')
+		cfg->endpoint = g_strdup(cfg->base_url);
+	else if (cfg->server != NULL && *cfg->server != '\0')
+		cfg->endpoint = g_strdup_printf("https://wv%s.wolkvox.com/api/v2/reports_manager.php",
+										cfg->server);
+	return true;
+}
+
+/*
+ * inherit: an operation takes the top level's value of every key its
+ * section and --set did not give it, and of every key that is the same for
+ * all operations (but its name, sync.operation, which its section gave).
+ */
+static void
+inherit(EtlConfig *op, const EtlConfig *top)
+{
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (op->source[i] == CONF_DEFAULT ||
+			(!(config_keys[i].flags & CK_PER_OPERATION) && op->source[i] != CONF_SECTION))
+			config_copy_value(op, top, (int) i);
+}
+
+bool
+config_finish(EtlConfig *cfg, char *errbuf)
+{
+	char		where[ETL_ERRLEN];
+	int			opidx = config_key_index("sync", "operation");
+
 	if (cfg->schema != NULL && strlen(cfg->schema) > PG_NAME_MAX)
 	{
 		etl_seterr(errbuf, "%sdatabase.schema is %zu bytes long: PostgreSQL names have at most %d "
@@ -153,19 +316,61 @@ config_finish(EtlConfig *cfg, char *errbuf)
 				   cfg->schema ? cfg->schema : "");
 		return false;
 	}
-	if (cfg->operation == NULL || *cfg->operation == '\0')
+	if (cfg->nops > 0 && cfg->source[opidx] != CONF_DEFAULT)
 	{
-		free(cfg->operation);
-		cfg->operation = strdup(cfg->server && *cfg->server ? cfg->server : "default");
+		etl_seterr(errbuf, "%ssync.operation names the one operation of a file without "
+				   "[operation NAME] sections; here each section's NAME names its operation",
+				   config_where(cfg, "sync", "operation", where, sizeof(where)));
+		return false;
 	}
-	g_free(cfg->endpoint);
-	cfg->endpoint = NULL;
-	if (cfg->base_url != NULL && *cfg->base_url != '\0')
-		cfg->endpoint = g_strdup(cfg->base_url);
-	else if (cfg->server != NULL && *cfg->server != '\0')
-		cfg->endpoint = g_strdup_printf("https://wv%s.wolkvox.com/api/v2/reports_manager.php",
-										cfg->server);
+	/* the operations inherit the top level as given, before its own token
+	 * file is read (an operation may have a token file of its own) */
+	for (int i = 0; i < cfg->nops; i++)
+		inherit(&cfg->ops[i], cfg);
+	if (!finish_operation(cfg, errbuf))
+		return false;
+	for (int i = 0; i < cfg->nops; i++)
+	{
+		/* "[operation a]" and "[operation  a]" are two GKeyFile groups */
+		for (int j = 0; j < i; j++)
+		{
+			if (strcmp(cfg->ops[i].operation, cfg->ops[j].operation) == 0)
+			{
+				etl_seterr(errbuf, "%s:%d: [operation %s] again (first at line %d)",
+						   cfg->path, cfg->ops[i].section_line, cfg->ops[i].operation,
+						   cfg->ops[j].section_line);
+				return false;
+			}
+		}
+		if (!finish_operation(&cfg->ops[i], errbuf))
+			return false;
+	}
 	return true;
+}
+
+int
+config_operation_count(const EtlConfig *cfg)
+{
+	return cfg->nops > 0 ? cfg->nops : 1;
+}
+
+EtlConfig *
+config_operation(EtlConfig *cfg, int i)
+{
+	return cfg->nops > 0 ? &cfg->ops[i] : cfg;
+}
+
+EtlConfig *
+config_find_operation(EtlConfig *cfg, const char *name)
+{
+	for (int i = 0; i < config_operation_count(cfg); i++)
+	{
+		EtlConfig  *op = config_operation(cfg, i);
+
+		if (op->operation != NULL && strcmp(op->operation, name) == 0)
+			return op;
+	}
+	return NULL;
 }
 
 const char *
@@ -281,10 +486,38 @@ config_conninfo_password(const char *conninfo)
 	return strndup(conninfo + start, len);
 }
 
+/* print_key: "section.key = value  # source" for key idx of cfg. */
+static void
+print_key(const EtlConfig *cfg, int idx, FILE *out)
+{
+	char		name[64];
+	char		value[2048];
+
+	snprintf(name, sizeof(name), "%s.%s", config_keys[idx].section, config_keys[idx].name);
+	config_format_value(cfg, &config_keys[idx], value, sizeof(value));
+	switch (cfg->source[idx])
+	{
+		case CONF_FILE:
+		case CONF_SECTION:
+			fprintf(out, "%-22s = %-30s # %s:%d\n", name, value, cfg->path, cfg->line[idx]);
+			break;
+		case CONF_ENV:
+			fprintf(out, "%-22s = %-30s # environment (WOLKVOX_TOKEN)\n", name, value);
+			break;
+		case CONF_SET:
+			fprintf(out, "%-22s = %-30s # --set\n", name, value);
+			break;
+		case CONF_DEFAULT:
+			fprintf(out, "%-22s = %-30s # default\n", name, value);
+			break;
+	}
+}
+
 /*
  * config_print: every key as "section.key = value  # source", the source
  * being "default", "FILE:LINE", "environment (WOLKVOX_TOKEN)" or "--set";
- * the token and any password in the connection string masked. Then the
+ * the token and any password in the connection string masked; then each
+ * operation's keys (those an [operation NAME] section may set). Then the
  * PG* variables libpq will read (PGPASSWORD masked), since they decide
  * where the warehouse is as much as database.conninfo does.
  */
@@ -299,26 +532,20 @@ config_print(const EtlConfig *cfg, FILE *out)
 		fprintf(out, "# no configuration file was read (-c FILE, $WVETL_CONFIG or ./wvetl.ini)\n");
 	for (size_t i = 0; i < N_KEYS; i++)
 	{
-		char		name[64];
-		char		value[2048];
+		/* with sections, each NAME is an operation's name: no top-level one */
+		if (cfg->nops > 0 && (int) i == config_key_index("sync", "operation"))
+			continue;
+		print_key(cfg, (int) i, out);
+	}
+	for (int o = 0; o < cfg->nops; o++)
+	{
+		const EtlConfig *op = &cfg->ops[o];
 
-		snprintf(name, sizeof(name), "%s.%s", config_keys[i].section, config_keys[i].name);
-		config_format_value(cfg, &config_keys[i], value, sizeof(value));
-		switch (cfg->source[i])
-		{
-			case CONF_FILE:
-				fprintf(out, "%-22s = %-30s # %s:%d\n", name, value, cfg->path, cfg->line[i]);
-				break;
-			case CONF_ENV:
-				fprintf(out, "%-22s = %-30s # environment (WOLKVOX_TOKEN)\n", name, value);
-				break;
-			case CONF_SET:
-				fprintf(out, "%-22s = %-30s # --set\n", name, value);
-				break;
-			case CONF_DEFAULT:
-				fprintf(out, "%-22s = %-30s # default\n", name, value);
-				break;
-		}
+		fprintf(out, "\n[operation %s]  # %s:%d; its own keys, or those it inherits\n",
+				op->operation, op->path, op->section_line);
+		for (size_t i = 0; i < N_KEYS; i++)
+			if (config_keys[i].flags & CK_PER_OPERATION)
+				print_key(op, (int) i, out);
 	}
 	for (char **e = environ; e != NULL && *e != NULL; e++)
 	{

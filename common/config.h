@@ -15,14 +15,21 @@
 
 #include "common/etl.h"
 
-/* Where a value came from, for `wvetl config`. */
+/* Where a value came from, for `wvetl config` and error messages. An
+ * operation's value comes, in rising precedence, from the default, the
+ * file's top-level sections, the environment, its own [operation NAME]
+ * section, or --set. */
 typedef enum ConfigSource
 {
 	CONF_DEFAULT = 0,
-	CONF_FILE,
+	CONF_FILE,					/* [api], [sync], ... of the file */
 	CONF_ENV,
-	CONF_SET
+	CONF_SET,
+	CONF_SECTION				/* the operation's [operation NAME] section */
 } ConfigSource;
+
+/* Most keys the table may hold (source[] and line[] are this long). */
+#define CONFIG_MAX_KEYS 64
 
 typedef struct RejectLimit
 {
@@ -30,12 +37,15 @@ typedef struct RejectLimit
 	double		value;
 } RejectLimit;
 
-typedef struct EtlConfig
+typedef struct EtlConfig EtlConfig;
+
+struct EtlConfig
 {
 	/* [api] */
 	char	   *server;
 	char	   *base_url;
 	char	   *token;			/* secret: never logged; registered with the logger */
+	char	   *token_file;		/* read into token by config_finish */
 	char	   *timezone;
 	char	   *report;
 	char	   *ca_file;
@@ -57,6 +67,7 @@ typedef struct EtlConfig
 	char	   *start;			/* raw text; parsed with wvtime_parse_wall */
 	double		lag_s;
 	double		lookback_s;
+	int64_t		parallel;		/* operations synced at once */
 
 	/* [archive] */
 	char	   *archive_dir;
@@ -65,13 +76,27 @@ typedef struct EtlConfig
 	char	   *log_level;
 	char	   *log_format;
 
+	/*
+	 * The [operation NAME] sections, in file order: each one a whole
+	 * configuration of its own, its section's keys over the top level's
+	 * ([api], [sync], ... being the defaults it inherits), with operation =
+	 * NAME. config_load_file and config_set fill in what the section and
+	 * --set give; config_finish inherits the rest and checks each. None
+	 * (nops 0) in a file without such sections: the top level is then the
+	 * one operation. config_operation() hides the difference.
+	 */
+	EtlConfig  *ops;
+	int			nops;
+	int			section_line;	/* an operation's: the line of its [operation NAME] */
+
 	/* bookkeeping */
 	char	   *path;			/* the file read, or NULL */
 	char	   *endpoint;		/* built by config_finish */
-	bool		insecure_file;	/* the file holding the token is group/other readable */
-	ConfigSource source[64];	/* per key, indexed like the table */
-	int			line[64];		/* per key: line in the file, 0 if not from it */
-} EtlConfig;
+	bool		insecure_file;	/* the file holding a token is group/other readable */
+	char	   *insecure_token_file;	/* api.token_file, when group/other readable */
+	ConfigSource source[CONFIG_MAX_KEYS];	/* per key, indexed like the table */
+	int			line[CONFIG_MAX_KEYS];	/* per key: line in the file, 0 if not from it */
+};
 
 /* Fill cfg with built-in defaults. */
 void		config_init(EtlConfig *cfg);
@@ -81,22 +106,36 @@ void		config_init(EtlConfig *cfg);
 bool		config_load_file(EtlConfig *cfg, const char *path, bool missing_ok,
 							 char *errbuf);
 
-/* Apply $WOLKVOX_TOKEN (PG* variables are libpq's own business). */
+/* Apply $WOLKVOX_TOKEN to the top level (PG* variables are libpq's own
+ * business): operations without a token of their own inherit it. */
 bool		config_apply_env(EtlConfig *cfg, char *errbuf);
 
-/* Apply one "section.key=value" (from --set). */
+/* Apply one "section.key=value" (from --set), to the top level and to
+ * every operation: it wins over their sections. */
 bool		config_set(EtlConfig *cfg, const char *assignment, char *errbuf);
 
 /* Cross-key checks and derived defaults (operation from server, window
- * at most 31 days, an endpoint is known). Run once after all sources. */
+ * at most 31 days, an endpoint is known, the token read from
+ * api.token_file), for the top level and each operation after it has
+ * inherited the top level's values. Run once after all sources. */
 bool		config_finish(EtlConfig *cfg, char *errbuf);
+
+/* The operations a run may cover: the [operation NAME] sections, or the
+ * top level itself in a file without them. i < config_operation_count. */
+int			config_operation_count(const EtlConfig *cfg);
+EtlConfig  *config_operation(EtlConfig *cfg, int i);
+
+/* The operation named name (the top level's sync.operation in a file
+ * without sections), or NULL. */
+EtlConfig  *config_find_operation(EtlConfig *cfg, const char *name);
 
 /* The endpoint URL: base_url, or the one built from server. Owned by cfg. */
 const char *config_endpoint(const EtlConfig *cfg);
 
 /* Print every key, its value (token and conninfo password masked) and
  * where it came from ("default", "FILE:LINE", "environment (...)",
- * "--set"), then the PG* variables libpq reads (PGPASSWORD masked). */
+ * "--set"); then each operation's own keys the same way; then the PG*
+ * variables libpq reads (PGPASSWORD masked). */
 void		config_print(const EtlConfig *cfg, FILE *out);
 
 /* conninfo with its password (key = value or URI form) replaced by ***,

@@ -18,6 +18,8 @@
 #include "common/config_int.h"
 
 static bool config_scan(const char *path, char *text, GHashTable *lines, char *errbuf);
+static bool load_group(EtlConfig *cfg, GKeyFile *kf, const char *group, const char *path,
+					   GHashTable *lines, char *errbuf);
 
 /* Trim trailing blanks and a trailing CR of an INI value, in place. */
 static void
@@ -30,14 +32,72 @@ trim_right(char *s)
 }
 
 /*
+ * operation_name_ok: an operation's name is 1 to 63 letters, digits, '_',
+ * '-' or '.': it is stored in every row, shown in logs, and names the
+ * operation's directory under archive.dir.
+ */
+static bool
+operation_name_ok(const char *name)
+{
+	size_t		n = strlen(name);
+
+	return n >= 1 && n <= 63 && name[0] != '.' &&
+		strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			   "0123456789_-.") == n;
+}
+
+/*
+ * scan_section: the [section] header at lineno names a known section, or
+ * "operation NAME" with a valid NAME not seen before; an operation's
+ * header line is remembered in lines ("section\n" -> line). False with
+ * "path:line: message".
+ */
+static bool
+scan_section(const char *path, int lineno, const char *section, GHashTable *lines,
+			 char *errbuf)
+{
+	const char *name = config_operation_section(section);
+	gchar	   *key;
+	int			first;
+
+	if (name == NULL)
+	{
+		if (config_section_known(section))
+			return true;
+		etl_seterr(errbuf, "%s:%d: unknown section [%s] (known: [api], [database], "
+				   "[sync], [archive], [log], [operation NAME])", path, lineno, section);
+		return false;
+	}
+	if (!operation_name_ok(name))
+	{
+		etl_seterr(errbuf, "%s:%d: [%s]: an operation's name is 1 to 63 letters, digits, "
+				   "'_', '-' or '.'", path, lineno, section);
+		return false;
+	}
+	key = g_strdup_printf("%s\n", section);
+	first = GPOINTER_TO_INT(g_hash_table_lookup(lines, key));
+	if (first > 0)
+	{
+		etl_seterr(errbuf, "%s:%d: [%s] again (first at line %d): one section per operation",
+				   path, lineno, section, first);
+		g_free(key);
+		return false;
+	}
+	g_hash_table_replace(lines, key, GINT_TO_POINTER(lineno));
+	return true;
+}
+
+/*
  * config_scan: check every line of text is blank, a comment, a [section] or
  * key = value, turn ';' comment lines into '#' ones (GKeyFile knows only
  * '#'), and remember each key's line number in lines ("section\nkey" ->
- * line). Returns false with "path:line: message" for the first bad line.
+ * line; "section\n" -> the line of an [operation NAME] header). Returns
+ * false with "path:line: message" for the first bad line.
  */
 static bool
 config_scan(const char *path, char *text, GHashTable *lines, char *errbuf)
 {
+	char		why[ETL_ERRLEN];
 	char	   *section = NULL;
 	int			lineno = 0;
 	char	   *p = text;
@@ -78,10 +138,8 @@ config_scan(const char *path, char *text, GHashTable *lines, char *errbuf)
 			g_free(section);
 			section = g_strndup(s + 1, (size_t) (close - s - 1));
 			g_strstrip(section);
-			if (!config_section_known(section))
+			if (!scan_section(path, lineno, section, lines, errbuf))
 			{
-				etl_seterr(errbuf, "%s:%d: unknown section [%s] (known: [api], [database], "
-						   "[sync], [archive], [log])", path, lineno, section);
 				g_free(section);
 				return false;
 			}
@@ -111,13 +169,9 @@ config_scan(const char *path, char *text, GHashTable *lines, char *errbuf)
 			}
 			key = g_strndup(s, (size_t) (eq - s));
 			g_strstrip(key);
-			if (config_key_index(section, key) < 0)
+			if (config_section_key_index(section, key, why, sizeof(why)) < 0)
 			{
-				char		hint[160];
-
-				config_suggest(section, key, hint, sizeof(hint));
-				etl_seterr(errbuf, "%s:%d: unknown key \"%s.%s\"%s (wvetl --help lists every key)",
-						   path, lineno, section, key, hint);
+				etl_seterr(errbuf, "%s:%d: %s", path, lineno, why);
 				g_free(key);
 				g_free(section);
 				return false;
@@ -132,10 +186,111 @@ config_scan(const char *path, char *text, GHashTable *lines, char *errbuf)
 	return true;
 }
 
+/* file_holds_token: api.token is set in the file, at the top level or in
+ * an operation's section. */
+static bool
+file_holds_token(const EtlConfig *cfg)
+{
+	int			idx = config_key_index("api", "token");
+
+	if (cfg->token != NULL && cfg->source[idx] == CONF_FILE)
+		return true;
+	for (int i = 0; i < cfg->nops; i++)
+		if (cfg->ops[i].token != NULL && cfg->ops[i].source[idx] == CONF_SECTION)
+			return true;
+	return false;
+}
+
 /*
- * config_load_file: read path into cfg. Unknown sections or keys and bad
- * values are errors ("path:line: ..."). A missing file is an error unless
- * missing_ok.
+ * add_operation: a new operation for the section [operation NAME] whose
+ * header is at line: nothing set but its name (config_finish gives it the
+ * top level's values for the keys its section does not set). NULL when
+ * out of memory.
+ */
+static EtlConfig *
+add_operation(EtlConfig *cfg, const char *name, int line)
+{
+	EtlConfig  *ops = realloc(cfg->ops, sizeof(EtlConfig) * (size_t) (cfg->nops + 1));
+	EtlConfig  *op;
+	int			idx = config_key_index("sync", "operation");
+
+	if (ops == NULL)
+		return NULL;
+	cfg->ops = ops;
+	op = &ops[cfg->nops++];
+	memset(op, 0, sizeof(*op));
+	op->section_line = line;
+	op->operation = strdup(name);
+	op->source[idx] = CONF_SECTION;
+	op->line[idx] = line;
+	return op->operation != NULL ? op : NULL;
+}
+
+/*
+ * load_group: every key of [group] into cfg (CONF_FILE), or into a new
+ * operation for an [operation NAME] group (CONF_SECTION). config_scan has
+ * checked the keys; a bad value is "path:line: message" in errbuf.
+ */
+static bool
+load_group(EtlConfig *cfg, GKeyFile *kf, const char *group, const char *path,
+		   GHashTable *lines, char *errbuf)
+{
+	const char *opname = config_operation_section(group);
+	EtlConfig  *target = cfg;
+	ConfigSource source = CONF_FILE;
+	gchar	  **keys;
+	bool		ok = true;
+
+	if (opname != NULL)
+	{
+		gchar	   *lk = g_strdup_printf("%s\n", group);
+
+		target = add_operation(cfg, opname,
+							   GPOINTER_TO_INT(g_hash_table_lookup(lines, lk)));
+		g_free(lk);
+		if (target == NULL)
+		{
+			etl_seterr(errbuf, "%s: out of memory", path);
+			return false;
+		}
+		source = CONF_SECTION;
+	}
+	keys = g_key_file_get_keys(kf, group, NULL, NULL);
+	for (gchar **k = keys; ok && k != NULL && *k != NULL; k++)
+	{
+		gchar	   *lk = g_strdup_printf("%s\n%s", group, *k);
+		int			line = GPOINTER_TO_INT(g_hash_table_lookup(lines, lk));
+		char		why[ETL_ERRLEN];
+		int			idx = config_section_key_index(group, *k, why, sizeof(why));
+		gchar	   *value;
+
+		g_free(lk);
+		if (idx < 0)
+		{
+			etl_seterr(errbuf, "%s:%d: %s", path, line, why);
+			ok = false;
+			break;
+		}
+		value = g_key_file_get_value(kf, group, *k, NULL);
+		trim_right(value);
+		if (!config_assign(target, idx, value, why))
+		{
+			etl_seterr(errbuf, "%s:%d: %s", path, line, why);
+			ok = false;
+		}
+		g_free(value);
+		target->source[idx] = source;
+		target->line[idx] = line;
+	}
+	g_strfreev(keys);
+	return ok;
+}
+
+/*
+ * config_load_file: read path into cfg: the top-level sections into cfg,
+ * each [operation NAME] into an operation of cfg->ops. Unknown sections or
+ * keys and bad values are errors ("path:line: ..."). A missing file is an
+ * error unless missing_ok.
  */
 bool
 config_load_file(EtlConfig *cfg, const char *path, bool missing_ok, char *errbuf)
@@ -180,49 +335,17 @@ config_load_file(EtlConfig *cfg, const char *path, bool missing_ok, char *errbuf
 	groups = g_key_file_get_groups(kf, NULL);
 	for (gchar **g = groups; *g != NULL; g++)
 	{
-		gchar	  **keys = g_key_file_get_keys(kf, *g, NULL, NULL);
-
-		for (gchar **k = keys; k != NULL && *k != NULL; k++)
-		{
-			gchar	   *lk = g_strdup_printf("%s\n%s", *g, *k);
-			int			line = GPOINTER_TO_INT(g_hash_table_lookup(lines, lk));
-			int			idx = config_key_index(*g, *k);
-			gchar	   *value;
-			char		why[ETL_ERRLEN];
-
-			g_free(lk);
-			if (idx < 0)
-			{
-				char		hint[160];
-
-				config_suggest(*g, *k, hint, sizeof(hint));
-				etl_seterr(errbuf, "%s:%d: unknown key \"%s.%s\"%s (wvetl --help lists every key)",
-						   path, line, *g, *k, hint);
-				g_strfreev(keys);
-				goto cleanup;
-			}
-			value = g_key_file_get_value(kf, *g, *k, NULL);
-			trim_right(value);
-			if (!config_assign(cfg, idx, value, why))
-			{
-				etl_seterr(errbuf, "%s:%d: %s", path, line, why);
-				g_free(value);
-				g_strfreev(keys);
-				goto cleanup;
-			}
-			g_free(value);
-			cfg->source[idx] = CONF_FILE;
-			cfg->line[idx] = line;
-		}
-		g_strfreev(keys);
+		if (!load_group(cfg, kf, *g, path, lines, errbuf))
+			goto cleanup;
 	}
 	free(cfg->path);
 	cfg->path = strdup(path);
-	/* The file holds the token when the token came from it (it may still be
+	for (int i = 0; i < cfg->nops; i++)
+		cfg->ops[i].path = strdup(path);
+	/* The file holds a token when the token came from it (it may still be
 	 * overridden later by $WOLKVOX_TOKEN or --set: the file holds it all the
 	 * same). */
-	cfg->insecure_file = cfg->token != NULL && (st.st_mode & (S_IRGRP | S_IROTH)) != 0 &&
-		cfg->source[config_key_index("api", "token")] == CONF_FILE;
+	cfg->insecure_file = (st.st_mode & (S_IRGRP | S_IROTH)) != 0 && file_holds_token(cfg);
 	ok = true;
 
 cleanup:

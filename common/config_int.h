@@ -30,7 +30,13 @@ typedef struct ConfigKey
 	size_t		offset;
 	const char *def;			/* NULL: no default */
 	const char *help;
+	unsigned	flags;			/* CK_* */
 } ConfigKey;
+
+/* The key may be set in an [operation NAME] section (an operation's own
+ * value); the others are the same for every operation (one warehouse, one
+ * log, one run). */
+#define CK_PER_OPERATION 0x01
 
 /* The table: every key once, in the order `wvetl config` prints them. */
 extern const ConfigKey config_keys[];
@@ -47,6 +53,19 @@ bool		config_section_known(const char *section);
 /* For an unknown section.name: "; did you mean \"X\"?" when a key of the
  * table is close, else "". out gets at least 1 byte. */
 void		config_suggest(const char *section, const char *name, char *out, size_t size);
+
+/* For a section "operation NAME": NAME (into section); else NULL. */
+const char *config_operation_section(const char *section);
+
+/* The index of key name as written in [section] (an [operation NAME]
+ * section takes "api.x", "sync.x", "archive.x" or a bare [api] key name,
+ * and only CK_PER_OPERATION keys), or -1 with why (size bytes) saying
+ * what is wrong. */
+int			config_section_key_index(const char *section, const char *name,
+									 char *why, size_t size);
+
+/* Key idx's value, source and line from src into dst (strings copied). */
+void		config_copy_value(EtlConfig *dst, const EtlConfig *src, int idx);
 
 /* Parse value for key idx into cfg (the previous string freed); on a bad
  * value, errbuf says what is expected. */

@@ -20,53 +20,66 @@
 #include "common/wvtime.h"
 
 #define OFF(f) offsetof(EtlConfig, f)
+/* Each key says whether an [operation NAME] section may set it (PER_OP) or
+ * it is one for all operations (ALL_OPS): -Wextra flags a row saying
+ * neither. */
+#define PER_OP CK_PER_OPERATION
+#define ALL_OPS 0
 
 const ConfigKey config_keys[] = {
 	{"api", "server", CT_STRING, OFF(server), NULL,
-	"the operation's server code: requests go to https://wv{server}.wolkvox.com/api/v2/reports_manager.php"},
+	"the operation's server code: requests go to https://wv{server}.wolkvox.com/api/v2/reports_manager.php", PER_OP},
 	{"api", "base_url", CT_STRING, OFF(base_url), NULL,
-	"overrides the whole endpoint URL (tests, demo, proxies)"},
+	"overrides the whole endpoint URL (tests, demo, proxies)", PER_OP},
 	{"api", "token", CT_STRING, OFF(token), NULL,
-	"the wolkvox-token; $WOLKVOX_TOKEN wins over it"},
+	"the wolkvox-token; $WOLKVOX_TOKEN wins over it (not over an operation's own)", PER_OP},
 	{"api", "timezone", CT_STRING, OFF(timezone), "America/Bogota",
-	"the IANA zone the API's dates are in"},
-	{"api", "report", CT_STRING, OFF(report), "diagram_4", "the report requested"},
+	"the IANA zone the API's dates are in", PER_OP},
+	{"api", "report", CT_STRING, OFF(report), "diagram_4", "the report requested", PER_OP},
 	{"api", "window", CT_DURATION, OFF(window_s), "1d",
-	"window length, at most 31d (API limit)"},
+	"window length, at most 31d (API limit)", PER_OP},
 	{"api", "max_records", CT_INT, OFF(max_records), "60000",
-	"the API's record cap per response: a window returning this many is split"},
+	"the API's record cap per response: a window returning this many is split", PER_OP},
 	{"api", "timeout", CT_DURATION, OFF(timeout_s), "90s",
-	"a request fails when it cannot connect, or no data arrives, for this long"},
+	"a request fails when it cannot connect, or no data arrives, for this long", PER_OP},
 	{"api", "retries", CT_INT, OFF(retries), "5",
-	"retries of a retryable failure, with exponential backoff and jitter"},
+	"retries of a retryable failure, with exponential backoff and jitter", PER_OP},
 	{"api", "min_interval", CT_DURATION, OFF(min_interval_s), "0s",
-	"least time between two requests with the same token"},
+	"least time between two requests with the same token", PER_OP},
 	{"api", "backoff", CT_DURATION, OFF(backoff_s), "2s",
-	"first retry delay; doubles each retry, with jitter"},
+	"first retry delay; doubles each retry, with jitter", PER_OP},
 	{"api", "maintenance_wait", CT_DURATION, OFF(maintenance_wait_s), "5m",
-	"wait before retrying an unrecognised 403 (maintenance)"},
+	"wait before retrying an unrecognised 403 (maintenance)", PER_OP},
 	{"api", "max_rejects", CT_REJECTS, OFF(max_rejects), "100%",
-	"rejected records a window may hold before it fails (a count, or a percent like 1%)"},
+	"rejected records a window may hold before it fails (a count, or a percent like 1%)", PER_OP},
 	{"api", "ca_file", CT_STRING, OFF(ca_file), NULL,
-	"CA bundle for a private CA (TLS verification is always on)"},
+	"CA bundle for a private CA (TLS verification is always on)", PER_OP},
+	{"api", "token_file", CT_STRING, OFF(token_file), NULL,
+	"a file holding the token (its first line); for one operation's own token", PER_OP},
 	{"database", "conninfo", CT_STRING, OFF(conninfo), "",
-	"a libpq connection string or URI; PG* variables apply as in psql"},
-	{"database", "schema", CT_STRING, OFF(schema), "wolkvox", "the warehouse schema"},
+	"a libpq connection string or URI; PG* variables apply as in psql", ALL_OPS},
+	{"database", "schema", CT_STRING, OFF(schema), "wolkvox", "the warehouse schema", ALL_OPS},
 	{"sync", "operation", CT_STRING, OFF(operation), NULL,
-	"a name for this operation, stored in every row (default: the server code)"},
-	{"sync", "start", CT_STRING, OFF(start), NULL, "where the first sync starts"},
+	"a name for this operation, stored in every row (default: the server code); "
+	"with [operation NAME] sections, each NAME is one", ALL_OPS},
+	{"sync", "start", CT_STRING, OFF(start), NULL, "where the first sync starts", PER_OP},
 	{"sync", "lag", CT_DURATION, OFF(lag_s), "5m",
-	"do not ask for the most recent part of the day"},
+	"do not ask for the most recent part of the day", PER_OP},
 	{"sync", "lookback", CT_DURATION, OFF(lookback_s), "1h",
-	"re-read this much before the watermark, to catch late rows"},
+	"re-read this much before the watermark, to catch late rows", PER_OP},
+	{"sync", "parallel", CT_INT, OFF(parallel), "4",
+	"operations synced at once (never two at once with the same token)", ALL_OPS},
 	{"archive", "dir", CT_STRING, OFF(archive_dir), NULL,
-	"when set, every raw response body is kept there, gzipped, written atomically"},
-	{"log", "level", CT_LEVEL, OFF(log_level), "info", "trace, debug, info, warn, error"},
+	"when set, every raw response body is kept there, gzipped, written atomically", PER_OP},
+	{"log", "level", CT_LEVEL, OFF(log_level), "info", "trace, debug, info, warn, error", ALL_OPS},
 	{"log", "format", CT_FORMAT, OFF(log_format), "text",
-	"text (human on a terminal, key=value otherwise) or json"},
+	"text (human on a terminal, key=value otherwise) or json", ALL_OPS},
 };
 
 const size_t config_nkeys = sizeof(config_keys) / sizeof(config_keys[0]);
+
+_Static_assert(sizeof(config_keys) / sizeof(config_keys[0]) <= CONFIG_MAX_KEYS,
+			   "config.h: raise CONFIG_MAX_KEYS");
 
 /*
  * The sane range of a number or a duration (in seconds): a value outside
@@ -93,6 +106,7 @@ static const KeyRange key_ranges[] = {
 	{"api", "maintenance_wait", 0, 86400, "0s to 1d"},
 	{"sync", "lag", 0, 31 * 86400, "0s to 31d"},
 	{"sync", "lookback", 0, 366 * 86400, "0s to 366d"},
+	{"sync", "parallel", 1, 64, "1 to 64"},
 };
 
 /* MAX_REJECTS_COUNT: the largest count api.max_rejects takes. */
@@ -121,6 +135,77 @@ config_section_known(const char *section)
 		if (strcmp(config_keys[i].section, section) == 0)
 			return true;
 	return false;
+}
+
+/*
+ * config_operation_section: for a section named "operation NAME", NAME (a
+ * pointer into section, blanks skipped); NULL for any other section.
+ */
+const char *
+config_operation_section(const char *section)
+{
+	if (strncmp(section, "operation", 9) != 0 || (section[9] != ' ' && section[9] != '\t'))
+		return NULL;
+	section += 9;
+	while (*section == ' ' || *section == '\t')
+		section++;
+	return section;
+}
+
+/*
+ * config_section_key_index: the table index of the key written "name" in
+ * [section], or -1 with why set. In an [operation NAME] section a key is
+ * written "api.timezone", "sync.start", ... or, for [api] keys, by its bare
+ * name ("timezone", "token_file"); only CK_PER_OPERATION keys may be set
+ * there. Elsewhere the name is the key's name in that section.
+ */
+int
+config_section_key_index(const char *section, const char *name, char *why, size_t size)
+{
+	const char *dot;
+	char		sec[64];
+	int			idx;
+
+	if (config_operation_section(section) == NULL)
+	{
+		idx = config_key_index(section, name);
+		if (idx < 0)
+		{
+			char		hint[160];
+
+			config_suggest(section, name, hint, sizeof(hint));
+			snprintf(why, size, "unknown key \"%s.%s\"%s (wvetl --help lists every key)",
+					 section, name, hint);
+		}
+		return idx;
+	}
+	dot = strchr(name, '.');
+	if (dot == NULL)
+		snprintf(sec, sizeof(sec), "api");
+	else
+		snprintf(sec, sizeof(sec), "%.*s", (int) (dot - name), name);
+	idx = config_key_index(sec, dot ? dot + 1 : name);
+	if (idx < 0)
+	{
+		char		hint[160];
+
+		config_suggest(sec, dot ? dot + 1 : name, hint, sizeof(hint));
+		snprintf(why, size, "unknown key \"%s\" in [%s]%s (an operation's section takes "
+				 "api.*, sync.* and archive.* keys; a bare name is an [api] key)",
+				 name, section, hint);
+		return -1;
+	}
+	if (!(config_keys[idx].flags & CK_PER_OPERATION))
+	{
+		if (strcmp(sec, "sync") == 0 && strcmp(config_keys[idx].name, "operation") == 0)
+			snprintf(why, size, "sync.operation cannot be set in [%s]: the section's NAME is "
+					 "the operation's name", section);
+		else
+			snprintf(why, size, "%s.%s is the same for every operation: set it in [%s], "
+					 "not in [%s]", sec, config_keys[idx].name, sec, section);
+		return -1;
+	}
+	return idx;
 }
 
 /* Levenshtein distance of a and b, for "did you mean"; both are short. */
@@ -416,6 +501,42 @@ config_print_help(FILE *out, const char *only)
 	}
 }
 
+/* config_copy_value: key idx's value from src into dst (a string copied,
+ * dst's previous one freed), with its source and line. */
+void
+config_copy_value(EtlConfig *dst, const EtlConfig *src, int idx)
+{
+	const ConfigKey *k = &config_keys[idx];
+	char	   *to = (char *) dst + k->offset;
+	const char *from = (const char *) src + k->offset;
+
+	switch (k->type)
+	{
+		case CT_STRING:
+		case CT_LEVEL:
+		case CT_FORMAT:
+			{
+				const char *v = *(char *const *) from;
+
+				free(*(char **) to);
+				*(char **) to = v != NULL ? strdup(v) : NULL;
+				break;
+			}
+		case CT_DURATION:
+			memcpy(to, from, sizeof(double));
+			break;
+		case CT_INT:
+			memcpy(to, from, sizeof(int64_t));
+			break;
+		case CT_REJECTS:
+			memcpy(to, from, sizeof(RejectLimit));
+			break;
+	}
+	dst->source[idx] = src->source[idx];
+	dst->line[idx] = src->line[idx];
+}
+
+/* config_free: every string of cfg, and its operations'. */
 void
 config_free(EtlConfig *cfg)
 {
@@ -431,8 +552,15 @@ config_free(EtlConfig *cfg)
 			*f = NULL;
 		}
 	}
+	for (int i = 0; i < cfg->nops; i++)
+		config_free(&cfg->ops[i]);
+	free(cfg->ops);
 	free(cfg->path);
 	g_free(cfg->endpoint);
+	free(cfg->insecure_token_file);
+	cfg->ops = NULL;
+	cfg->nops = 0;
 	cfg->path = NULL;
 	cfg->endpoint = NULL;
+	cfg->insecure_token_file = NULL;
 }

@@ -146,6 +146,11 @@ bool		loader_window_keep_rejects(Loader *l);
 /* `wvetl status`: per operation (all when operation is NULL), watermark,
  * recent runs, rows, rejects, gaps. */
 bool		loader_status(Loader *l, FILE *out);
+/* `wvetl status` of several configured operations (ops[i] configured in
+ * zone zones[i]): a table of them side by side (zone, watermark, rows,
+ * rejects, latest run), then each one's details as loader_status. */
+bool		loader_status_operations(Loader *l, const char *const *ops,
+									 const char *const *zones, int n, FILE *out);
 
 /* The response_id of an identity (exposed for tests): answered_at's epoch
  * seconds (clamped to [0, 2^39 - 1]) << 24, OR the first 24 bits of the md5

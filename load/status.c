@@ -2,7 +2,8 @@
  * load/status.c
  *   `wvetl status`: per operation, the watermark (in the operation's own
  *   time zone), row counts, the loaded range and the gaps in it, and the
- *   latest runs, as plain aligned text. Every figure is computed in SQL.
+ *   latest runs, as plain aligned text; for several configured operations,
+ *   a table of them side by side first. Every figure is computed in SQL.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,12 +126,13 @@ status_gaps(Loader *l, FILE *out, const char *const *params)
 	return true;
 }
 
-/* status_operation: everything `status` shows for one operation. */
+/* status_operation_in: everything `status` shows for one operation, in the
+ * zone its data was loaded in (else zone). */
 static bool
-status_operation(Loader *l, FILE *out, const char *operation)
+status_operation_in(Loader *l, FILE *out, const char *operation, const char *zone)
 {
-	const char *params[2] = {operation, l->timezone};
-	const char *tz_params[2] = {operation, l->timezone};
+	const char *params[2] = {operation, zone};
+	const char *tz_params[2] = {operation, zone};
 	PGresult   *res;
 	char	   *tz = NULL;
 	bool		ok = false;
@@ -158,6 +160,13 @@ done:
 	PQclear(res);
 	free(tz);
 	return ok;
+}
+
+/* status_operation: status_operation_in the loader's zone. */
+static bool
+status_operation(Loader *l, FILE *out, const char *operation)
+{
+	return status_operation_in(l, out, operation, l->timezone);
 }
 
 /*
@@ -190,5 +199,86 @@ loader_status(Loader *l, FILE *out)
 		ok = status_operation(l, out, PQgetvalue(res, r, 0));
 	}
 	PQclear(res);
+	return ok;
+}
+
+/* One operation's line in the side-by-side table ($1 operation, $2 its
+ * configured zone, $3 the schema): its zone (the one its data was loaded
+ * in, else the configured one), watermark, rows, rejects, latest run. */
+static const char overview_sql[] =
+	"WITH z AS (SELECT coalesce((SELECT timezone FROM etl_state WHERE operation = $1), $2) AS tz)"
+	" SELECT $1, z.tz,"
+	" coalesce((SELECT to_char(watermark AT TIME ZONE z.tz, " TS_FMT ")"
+	"           FROM etl_state WHERE operation = $1), 'none'),"
+	" (SELECT count(*) FROM survey_response WHERE operation = $1),"
+	" (SELECT count(*) FROM etl_reject WHERE operation = $1),"
+	" coalesce(r.run_id::text, '-'), coalesce(r.command, '-'),"
+	" coalesce(CASE WHEN r.status = 'running' AND r.backend_pid IS DISTINCT FROM"
+	"  (" LOCK_HOLDER_SQL_P("$3", "$1") ") THEN 'abandoned' ELSE r.status END, '-'),"
+	" coalesce(to_char(r.started_at AT TIME ZONE z.tz, " TS_FMT "), '-')"
+	" FROM z LEFT JOIN LATERAL (SELECT run_id, command, status, backend_pid, started_at"
+	"  FROM etl_run WHERE operation = $1 ORDER BY run_id DESC LIMIT 1) r ON true";
+
+static const char *const overview_head[] = {
+	"operation", "time zone", "watermark", "responses", "rejects", "last run", "command",
+	"status", "started"
+};
+
+#define OVERVIEW_COLS 9
+
+/*
+ * status_overview: the operations side by side, one line each, aligned;
+ * counts right-aligned.
+ */
+static bool
+status_overview(Loader *l, const char *const *ops, const char *const *zones, int n,
+				FILE *out)
+{
+	PGresult  **res = calloc((size_t) n, sizeof(PGresult *));
+	int			width[OVERVIEW_COLS];
+	bool		ok = res != NULL;
+
+	for (int c = 0; c < OVERVIEW_COLS; c++)
+		width[c] = (int) strlen(overview_head[c]);
+	for (int i = 0; ok && i < n; i++)
+	{
+		const char *params[3] = {ops[i], zones[i], l->schema};
+
+		res[i] = pg_query(l->conn, "summarizing the operations", overview_sql, 3, params);
+		ok = res[i] != NULL;
+		for (int c = 0; ok && c < OVERVIEW_COLS; c++)
+			if (PQgetlength(res[i], 0, c) > width[c])
+				width[c] = PQgetlength(res[i], 0, c);
+	}
+	width[OVERVIEW_COLS - 1] = 0;	/* the last column: no trailing blanks */
+	for (int c = 0; ok && c < OVERVIEW_COLS; c++)
+		fprintf(out, c == 3 || c == 4 || c == 5 ? "%*s%s" : "%-*s%s", width[c],
+				overview_head[c], c + 1 < OVERVIEW_COLS ? "  " : "\n");
+	for (int i = 0; ok && i < n; i++)
+		for (int c = 0; c < OVERVIEW_COLS; c++)
+			fprintf(out, c == 3 || c == 4 || c == 5 ? "%*s%s" : "%-*s%s", width[c],
+					PQgetvalue(res[i], 0, c), c + 1 < OVERVIEW_COLS ? "  " : "\n");
+	for (int i = 0; res != NULL && i < n; i++)
+		PQclear(res[i]);
+	free(res);
+	return ok;
+}
+
+/*
+ * loader_status_operations: see load.h. The side-by-side table, then each
+ * operation's details as loader_status shows them. Reads only, as
+ * loader_status.
+ */
+bool
+loader_status_operations(Loader *l, const char *const *ops, const char *const *zones, int n,
+						 FILE *out)
+{
+	bool		ok = status_overview(l, ops, zones, n, out);
+
+	for (int i = 0; ok && i < n; i++)
+	{
+		fputc('\n', out);
+		ok = status_operation_in(l, out, ops[i], zones[i]);
+	}
 	return ok;
 }

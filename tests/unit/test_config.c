@@ -633,10 +633,248 @@ test_print_help(void **state)
 	fclose(f);
 	for (char *p = text; *p; p++)
 		lines += *p == '\n';
-	assert_int_equal(lines, 23);
+	assert_int_equal(lines, 25);
 	assert_non_null(strstr(text, "  database.conninfo      \"\"             "));
 	assert_non_null(strstr(text, "  api.token              -              "));
 	free(text);
+}
+
+/* finish_ok: config_finish must succeed on cfg. */
+static void
+finish_ok(EtlConfig *cfg)
+{
+	char		err[ETL_ERRLEN] = "";
+
+	if (!config_finish(cfg, err))
+		fail_msg("config_finish failed: %s", err);
+}
+
+/* finish_fails: text loads, config_finish refuses it with "PATH:" + want
+ * (or with want alone when it does not start with a digit). */
+static void
+finish_fails(const char *text, const char *want)
+{
+	char	   *path = write_ini(text, 0600);
+	char		err[ETL_ERRLEN] = "";
+	char		expect[ETL_ERRLEN];
+	EtlConfig	cfg;
+
+	config_init(&cfg);
+	assert_true(config_load_file(&cfg, path, false, err));
+	assert_false(config_finish(&cfg, err));
+	if (want[0] >= '0' && want[0] <= '9')
+		snprintf(expect, sizeof(expect), "%s:%s", path, want);
+	else
+		snprintf(expect, sizeof(expect), "%s", want);
+	if (strncmp(err, expect, strlen(expect)) != 0)
+		fail_msg("expected [%s...], got [%s]", expect, err);
+	config_free(&cfg);
+	unlink(path);
+	free(path);
+}
+
+/*
+ * [operation NAME] sections: each operation inherits the top level's keys
+ * and overrides those its section sets, written "api.x", "sync.x" or as a
+ * bare [api] name; --set wins over every section; a file without sections
+ * is its one operation.
+ */
+static void
+test_operations(void **state)
+{
+	EtlConfig	cfg;
+	EtlConfig  *a;
+	EtlConfig  *b;
+	char		err[ETL_ERRLEN] = "";
+
+	(void) state;
+	unsetenv("WOLKVOX_TOKEN");
+	load_ok(&cfg, "[api]\nserver = 0042\ntoken = shared-token\nwindow = 2h\n"
+			"[sync]\nstart = 2026-01-01\nparallel = 2\n"
+			"[operation acme]\ntimezone = America/Lima\n"
+			"[operation beta-2]\napi.server = 0099\nsync.start = 2026-02-01\n"
+			"token = own-token\napi.window = 3h\n");
+	assert_true(config_set(&cfg, "api.retries=9", err));
+	finish_ok(&cfg);
+	assert_int_equal(cfg.nops, 2);
+	assert_int_equal(config_operation_count(&cfg), 2);
+	assert_int_equal(cfg.parallel, 2);
+	a = config_find_operation(&cfg, "acme");
+	b = config_find_operation(&cfg, "beta-2");
+	assert_ptr_equal(a, config_operation(&cfg, 0));
+	assert_ptr_equal(b, config_operation(&cfg, 1));
+	assert_null(config_find_operation(&cfg, "default"));
+	assert_string_equal(a->operation, "acme");
+	assert_string_equal(a->timezone, "America/Lima");
+	assert_int_equal(a->source[3], CONF_SECTION);
+	assert_int_equal(a->line[3], 9);
+	assert_string_equal(a->server, "0042");	/* inherited, with its source */
+	assert_int_equal(a->source[0], CONF_FILE);
+	assert_int_equal(a->line[0], 2);
+	assert_string_equal(a->token, "shared-token");
+	assert_true(a->window_s == 7200);
+	assert_string_equal(a->start, "2026-01-01");
+	assert_int_equal(a->retries, 9);	/* --set reaches every operation */
+	assert_string_equal(config_endpoint(a), "https://wv0042.wolkvox.com/api/v2/reports_manager.php");
+	assert_string_equal(b->server, "0099");
+	assert_string_equal(b->token, "own-token");
+	assert_true(b->window_s == 10800);
+	assert_string_equal(b->start, "2026-02-01");
+	assert_string_equal(b->timezone, "America/Bogota");
+	assert_int_equal(b->retries, 9);
+	assert_string_equal(config_endpoint(b), "https://wv0099.wolkvox.com/api/v2/reports_manager.php");
+	config_free(&cfg);
+
+	/* $WOLKVOX_TOKEN is the top level's: an operation's own token wins */
+	load_ok(&cfg, "[api]\ntoken = file-token\n[operation a]\n[operation b]\ntoken = b-token\n");
+	setenv("WOLKVOX_TOKEN", "env-token", 1);
+	assert_true(config_apply_env(&cfg, err));
+	unsetenv("WOLKVOX_TOKEN");
+	finish_ok(&cfg);
+	assert_string_equal(cfg.ops[0].token, "env-token");
+	assert_string_equal(cfg.ops[1].token, "b-token");
+	assert_true(config_set(&cfg, "api.token=set-token", err));
+	finish_ok(&cfg);
+	assert_string_equal(cfg.ops[1].token, "set-token");
+	config_free(&cfg);
+
+	/* no sections: the top level is the one operation */
+	load_ok(&cfg, "[api]\nserver = 7\n[sync]\noperation = solo\n");
+	finish_ok(&cfg);
+	assert_int_equal(config_operation_count(&cfg), 1);
+	assert_ptr_equal(config_operation(&cfg, 0), &cfg);
+	assert_ptr_equal(config_find_operation(&cfg, "solo"), &cfg);
+	config_free(&cfg);
+}
+
+/* What an [operation NAME] section refuses, with the file and line. */
+static void
+test_operation_errors(void **state)
+{
+	(void) state;
+	load_fails("[api]\nserver = 1\n[operation a]\nconninfo = x\n",
+			   "4: unknown key \"conninfo\" in [operation a]");
+	load_fails("[operation a]\ndatabase.schema = x\n",
+			   "2: database.schema is the same for every operation: set it in [database], not in [operation a]");
+	load_fails("[operation a]\nsync.operation = b\n",
+			   "2: sync.operation cannot be set in [operation a]: the section's NAME is the operation's name");
+	load_fails("[operation a]\nsync.parallel = 2\n",
+			   "2: sync.parallel is the same for every operation");
+	load_fails("[operation a]\nlog.level = debug\n",
+			   "2: log.level is the same for every operation");
+	load_fails("[operation a]\ntimezon = UTC\n",
+			   "2: unknown key \"timezon\" in [operation a]; did you mean \"api.timezone\"?");
+	load_fails("[operation a]\napi.window = soon\n",
+			   "2: api.window: invalid value \"soon\"");
+	load_fails("[operation a]\n[operation b]\n[operation a]\n",
+			   "3: [operation a] again (first at line 1)");
+	load_fails("[operation a b]\n", "1: [operation a b]: an operation's name is");
+	load_fails("[operation ../x]\n", "1: [operation ../x]: an operation's name is");
+	load_fails("[operation]\n", "1: unknown section [operation]");
+	load_fails("[operations x]\n", "1: unknown section [operations x]");
+	finish_fails("[sync]\noperation = x\n[operation a]\n",
+				 "2: sync.operation names the one operation of a file without [operation NAME] sections");
+	load_fails("[sync]\nparallel = 0\n", "2: sync.parallel: \"0\" is out of range (1 to 64)");
+	finish_fails("[api]\nwindow = 1d\n[operation a]\nwindow = 40d\n",
+				 "4: api.window must be between 1s and 31d");
+}
+
+/*
+ * api.token_file: its first line is the token; it wins over a token set
+ * farther away (the top level's for an operation), and is an error beside
+ * a token set in the same place; an unreadable or empty file is an error
+ * that quotes none of it; a file others can read is flagged.
+ */
+static void
+test_token_file(void **state)
+{
+	char	   *tf = write_ini("file-token-123\n", 0600);
+	char	   *open_tf = write_ini("open-token-456 \r\n\n", 0644);
+	char	   *two = write_ini("first-line\nsecond-line\n", 0600);
+	char	   *empty = write_ini("\n", 0600);
+	char		text[1024];
+	EtlConfig	cfg;
+
+	(void) state;
+	unsetenv("WOLKVOX_TOKEN");
+	snprintf(text, sizeof(text), "[api]\ntoken_file = %s\n", tf);
+	load_ok(&cfg, text);
+	finish_ok(&cfg);
+	assert_string_equal(cfg.token, "file-token-123");
+	assert_null(cfg.insecure_token_file);
+	config_free(&cfg);
+
+	snprintf(text, sizeof(text), "[api]\ntoken = top-token\n[operation a]\n"
+			 "[operation b]\ntoken_file = %s\n[operation c]\napi.token_file = %s\n",
+			 tf, open_tf);
+	load_ok(&cfg, text);
+	finish_ok(&cfg);
+	assert_string_equal(cfg.token, "top-token");
+	assert_string_equal(cfg.ops[0].token, "top-token");
+	assert_string_equal(cfg.ops[1].token, "file-token-123");
+	assert_string_equal(cfg.ops[2].token, "open-token-456");
+	assert_null(cfg.ops[1].insecure_token_file);
+	assert_string_equal(cfg.ops[2].insecure_token_file, open_tf);
+	config_free(&cfg);
+
+	/* an operation's own token wins over a token_file it inherits */
+	snprintf(text, sizeof(text), "[api]\ntoken_file = %s\n[operation a]\ntoken = own\n", tf);
+	load_ok(&cfg, text);
+	finish_ok(&cfg);
+	assert_string_equal(cfg.ops[0].token, "own");
+	config_free(&cfg);
+
+	snprintf(text, sizeof(text), "[api]\ntoken = x\ntoken_file = %s\n", tf);
+	finish_fails(text, "3: api.token and api.token_file are both set there: keep one");
+	snprintf(text, sizeof(text), "[operation a]\ntoken = x\ntoken_file = %s\n", tf);
+	finish_fails(text, "3: api.token and api.token_file are both set there: keep one");
+	finish_fails("[api]\ntoken_file = /nonexistent/token\n",
+				 "2: api.token_file /nonexistent/token cannot be read");
+	snprintf(text, sizeof(text), "[api]\ntoken_file = %s\n", two);
+	finish_fails(text, "2: api.token_file");
+	snprintf(text, sizeof(text), "[api]\ntoken_file = %s\n", empty);
+	finish_fails(text, "2: api.token_file");
+	{
+		char		err[ETL_ERRLEN] = "";
+
+		snprintf(text, sizeof(text), "[api]\ntoken_file = %s\n", two);
+		load_ok(&cfg, text);
+		assert_false(config_finish(&cfg, err));
+		assert_non_null(strstr(err, "must hold the token alone, on its first line"));
+		assert_null(strstr(err, "first-line"));
+		config_free(&cfg);
+	}
+	unlink(tf);
+	unlink(open_tf);
+	unlink(two);
+	unlink(empty);
+	free(tf);
+	free(open_tf);
+	free(two);
+	free(empty);
+}
+
+/* config_print: each operation's keys after the top level's. */
+static void
+test_print_operations(void **state)
+{
+	EtlConfig	cfg;
+	char	   *text;
+
+	(void) state;
+	unsetenv("WOLKVOX_TOKEN");
+	load_ok(&cfg, "[api]\ntoken = shared-secret\n[operation acme]\ntimezone = UTC\n");
+	finish_ok(&cfg);
+	text = print_config(&cfg);
+	assert_non_null(strstr(text, "\n[operation acme]  # "));
+	assert_non_null(strstr(text, "api.timezone           = UTC"));
+	assert_null(strstr(text, "sync.operation"));
+	assert_null(strstr(text, "shared-secret"));
+	/* an operation lists only the keys it may have of its own */
+	assert_null(strstr(strstr(text, "[operation acme]"), "database.schema"));
+	assert_non_null(strstr(strstr(text, "[operation acme]"), "sync.start"));
+	free(text);
+	config_free(&cfg);
 }
 
 int
@@ -657,6 +895,10 @@ main(void)
 		cmocka_unit_test(test_print),
 		cmocka_unit_test(test_conninfo_password),
 		cmocka_unit_test(test_print_help),
+		cmocka_unit_test(test_operations),
+		cmocka_unit_test(test_operation_errors),
+		cmocka_unit_test(test_token_file),
+		cmocka_unit_test(test_print_operations),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
