@@ -72,7 +72,13 @@ check_rows --operation beta --from 2026-01-05 --to "2026-01-07 11:55:00"
 check_rows --operation gamma --tz Europe/Madrid --from 2026-01-05 --to "2026-01-07 11:55:00"
 echo "ok: every operation holds what the API holds, read in its own zone"
 
-# The mock's request log: [start, done] of each request, per token.
+# The mock's request log: [start, done] of each request, per token. (An
+# entry is added just after its answer went out: wait until every request
+# the mock counted has its entry.)
+for i in $(seq 100); do
+	[ "$(wv_stat 'len(s["log"]) == s["data_requests"]')" = true ] && break
+	sleep 0.05
+done
 wv_stats >"$WV_TMP/stats.json"
 read -r n0 n1 serial overlap <<<"$("$WV_PY" - "$WV_TMP/stats.json" <<'PY'
 import json, sys
