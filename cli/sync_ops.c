@@ -165,7 +165,7 @@ can_start(const OpSlot *slots, int n, int i, const double *free_at, bool *later)
  * when fork failed (logged).
  */
 static pid_t
-start_child(OpSlot *slots, int i, const EtlConfig *cfg, const struct sigaction *old_int,
+start_child(OpSlot *slots, int i, const struct sigaction *old_int,
 			const struct sigaction *old_term)
 {
 	sigset_t	block;
@@ -261,7 +261,7 @@ schedule(OpSlot *slots, int n, const EtlConfig *cfg, double *free_at,
 		{
 			if (!can_start(slots, n, i, free_at, &later))
 				continue;
-			pid = start_child(slots, i, cfg, old_int, old_term);
+			pid = start_child(slots, i, old_int, old_term);
 			if (pid == 0)
 				return i;
 			if (pid < 0)

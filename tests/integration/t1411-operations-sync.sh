@@ -11,7 +11,9 @@
 # shared by alpha and beta never had two requests at once (each starts
 # after the previous one was answered) while requests with the two tokens
 # did overlap; every log line of the run names its operation; neither
-# token shows anywhere. Then `sync --operation beta` syncs beta alone.
+# token shows anywhere. Then `sync --operation beta` syncs beta alone, and
+# with api.min_interval = 0.4s alpha's and beta's requests, in two
+# processes, still start at least 0.4 s after the previous one ended.
 
 export WVETL_NOW="2026-01-07 12:00:00"
 GAMMA_TOKEN=wv-gamma-token-91c4e0b2
@@ -117,3 +119,21 @@ assert_eq "alpha 1
 beta 2
 gamma 1" "$(psql_q "SELECT operation || ' ' || count(*) FROM wolkvox.etl_run GROUP BY operation ORDER BY 1")" \
 	"only beta ran again"
+
+# api.min_interval between two operations sharing a token
+wv_control '{"reset": true, "tokens": ["'"$GAMMA_TOKEN"'"]}'
+wvm --set api.min_interval=0.4s sync --operation alpha --operation beta
+assert_eq 0 "$WV_RC" "alpha and beta with api.min_interval: exit 0"
+for i in $(seq 100); do
+	[ "$(wv_stat 'len(s["log"]) == s["data_requests"]')" = true ] && break
+	sleep 0.05
+done
+gap=$(wv_stats | "$WV_PY" -c '
+import json, sys
+log = sorted(json.load(sys.stdin)["log"], key=lambda e: e["start"])
+print("%d %.3f" % (len(log), min(b["start"] - a["end"] for a, b in zip(log, log[1:]))))')
+echo "requests and smallest gap: $gap"
+assert_eq 2 "${gap% *}" "one request each"
+"$WV_PY" -c "import sys; sys.exit(0 if ${gap#* } >= 0.39 else 1)" ||
+	fail "beta's request came closer than api.min_interval after alpha's: ${gap#* }s"
+echo "ok: the operations sharing a token kept api.min_interval between their requests"

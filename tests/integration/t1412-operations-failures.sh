@@ -11,9 +11,10 @@
 #   - a token's daily limit on gamma alone: `sync --operation gamma
 #     --operation alpha` exits 75 (alpha ok, gamma try_later); with delta
 #     instead of alpha it exits 1 (1 over 75);
-#   - --operation with an unknown name, and backfill without --operation
-#     while several are configured, exit 2 naming the operations;
-#     backfill --operation beta loads beta alone, in beta's zone;
+#   - --operation with an unknown name, and backfill or questions without
+#     --operation while several are configured, exit 2 naming the
+#     operations; backfill --operation beta loads beta alone, in beta's
+#     zone; questions --operation lists that operation's questions only;
 #   - status lists the four side by side, --operation narrows it;
 #   - SIGTERM to a sync of several operations, their requests held by
 #     the mock: every started operation's run is recorded interrupted,
@@ -106,6 +107,15 @@ assert_contains "$(cat "$WV_TMP/err")" "[2026-01-05 00:00:00, 2026-01-06 00:00:0
 check_rows --operation beta --tz America/Lima --from 2026-01-05 --to "2026-01-07 11:55:00"
 assert_eq 0 "$(psql_q "SELECT count(*) FROM wolkvox.survey_response WHERE operation <> 'beta'
                         AND answered_at < '2026-01-06 00:00:00-05'")" "no other operation got that day"
+
+wvm questions
+assert_eq 2 "$WV_RC" "questions with several operations and no --operation: exit 2"
+wvm questions --operation gamma
+assert_eq 0 "$WV_RC" "questions --operation gamma exits 0"
+assert_contains "$(cat "$WV_TMP/out")" "q01" "it lists gamma's questions"
+wvm questions --operation delta
+assert_eq 0 "$WV_RC" "questions --operation delta exits 0"
+assert_not_contains "$(cat "$WV_TMP/out")" "q01" "delta has answered none"
 
 # ---- status side by side -----------------------------------------------------------
 wvm status
