@@ -15,6 +15,7 @@
 #     --operation while several are configured, exit 2 naming the
 #     operations; backfill --operation beta loads beta alone, in beta's
 #     zone; questions --operation lists that operation's questions only;
+#     extract --operation gamma asks with gamma's token;
 #   - status lists the four side by side, --operation narrows it;
 #   - SIGTERM to a sync of several operations, their requests held by
 #     the mock: every started operation's run is recorded interrupted,
@@ -108,6 +109,12 @@ check_rows --operation beta --tz America/Lima --from 2026-01-05 --to "2026-01-07
 assert_eq 0 "$(psql_q "SELECT count(*) FROM wolkvox.survey_response WHERE operation <> 'beta'
                         AND answered_at < '2026-01-06 00:00:00-05'")" "no other operation got that day"
 
+wvm extract --operation gamma --from 2026-01-05 --to 2026-01-06 -o "$WV_TMP/gamma.jsonl"
+assert_eq 75 "$WV_RC" "extract --operation gamma uses gamma's token (at its limit: exit 75)"
+wv_control '{"reset": true, "tokens": ["'"$GAMMA_TOKEN"'"]}'
+wvm extract --operation gamma --from 2026-01-05 --to 2026-01-06 -o "$WV_TMP/gamma.jsonl"
+assert_eq 0 "$WV_RC" "extract --operation gamma exits 0"
+assert_eq 40 "$(wc -l <"$WV_TMP/gamma.jsonl")" "the day's 40 records"
 wvm questions
 assert_eq 2 "$WV_RC" "questions with several operations and no --operation: exit 2"
 wvm questions --operation gamma
