@@ -11,9 +11,9 @@
  *   The parent only schedules: at most sync.parallel children at once, and
  *   never two whose operations share a token (compared by value, never
  *   shown), since the API answers one request at a time per token: such
- *   operations take turns, the next starting no sooner than its
- *   api.min_interval after the previous one ended. The exit status is the
- *   worst of theirs (worst_exit).
+ *   operations take turns, the next starting no sooner than api.min_interval
+ *   (the longer of the two operations') after the previous one ended. The
+ *   exit status is the worst of theirs (worst_exit).
  *
  *   Signals: each child leads a process group of its own, so a terminal's
  *   Ctrl-C reaches the parent alone, and the parent passes each SIGINT or
@@ -50,6 +50,14 @@ typedef struct OpSlot
 	pid_t		pid;
 	int			rc;				/* its exit status, once done */
 } OpSlot;
+
+/* A token's last turn (indexed by group): when the operation that had it
+ * ended, and its api.min_interval (0 before any). */
+typedef struct TokenTurn
+{
+	double		ended_at;		/* monotonic_now() */
+	double		interval;
+} TokenTurn;
 
 /* The running children's pids, for the signal handler: an entry changes
  * only while SIGINT and SIGTERM are blocked. */
@@ -137,20 +145,24 @@ child_status(const OpSlot *s, int status)
 
 /*
  * can_start: slot i waits and no running operation shares its token, the
- * last one that did having ended at least its api.min_interval ago
- * (free_at, per group). *later: it could start but for that interval.
+ * last one that did having ended at least api.min_interval ago (the
+ * longer of its and slot i's). *later: it could start but for that
+ * interval.
  */
 static bool
-can_start(const OpSlot *slots, int n, int i, const double *free_at, bool *later)
+can_start(const OpSlot *slots, int n, int i, const TokenTurn *turns, bool *later)
 {
 	const OpSlot *s = &slots[i];
+	const TokenTurn *t = &turns[s->group];
+	double		interval = t->interval > s->op->min_interval_s ? t->interval
+		: s->op->min_interval_s;
 
 	if (s->state != SLOT_WAITING)
 		return false;
 	for (int j = 0; j < n; j++)
 		if (slots[j].state == SLOT_RUNNING && slots[j].group == s->group)
 			return false;
-	if (monotonic_now() < free_at[s->group])
+	if (t->ended_at > 0 && monotonic_now() < t->ended_at + interval)
 	{
 		*later = true;
 		return false;
@@ -202,10 +214,10 @@ start_child(OpSlot *slots, int i, const struct sigaction *old_int,
 	return pid;
 }
 
-/* reap: slot of pid is done with its exit status; its token's group is
- * free again after its api.min_interval. */
+/* reap: slot of pid is done with its exit status; its token's turn ended
+ * now. */
 static void
-reap(OpSlot *slots, int n, pid_t pid, int status, double *free_at)
+reap(OpSlot *slots, int n, pid_t pid, int status, TokenTurn *turns)
 {
 	sigset_t	block;
 	sigset_t	saved;
@@ -222,7 +234,8 @@ reap(OpSlot *slots, int n, pid_t pid, int status, double *free_at)
 		sigprocmask(SIG_SETMASK, &saved, NULL);
 		slots[i].state = SLOT_DONE;
 		slots[i].rc = child_status(&slots[i], status);
-		free_at[slots[i].group] = monotonic_now() + slots[i].op->min_interval_s;
+		turns[slots[i].group].ended_at = monotonic_now();
+		turns[slots[i].group].interval = slots[i].op->min_interval_s;
 		return;
 	}
 }
@@ -242,7 +255,7 @@ pause_briefly(void)
  * never started: stop asked), else (in a child) the operation's index.
  */
 static int
-schedule(OpSlot *slots, int n, const EtlConfig *cfg, double *free_at,
+schedule(OpSlot *slots, int n, const EtlConfig *cfg, TokenTurn *turns,
 		 const struct sigaction *old_int, const struct sigaction *old_term)
 {
 	int			parallel = (int) cfg->parallel;
@@ -259,7 +272,7 @@ schedule(OpSlot *slots, int n, const EtlConfig *cfg, double *free_at,
 			running += slots[i].state == SLOT_RUNNING;
 		for (int i = 0; i < n && running < parallel && !pipeline_stop_requested; i++)
 		{
-			if (!can_start(slots, n, i, free_at, &later))
+			if (!can_start(slots, n, i, turns, &later))
 				continue;
 			pid = start_child(slots, i, old_int, old_term);
 			if (pid == 0)
@@ -293,7 +306,7 @@ schedule(OpSlot *slots, int n, const EtlConfig *cfg, double *free_at,
 			log_error("pipeline", "waiting for the operations' syncs: %s", strerror(errno));
 			return -1;
 		}
-		reap(slots, n, pid, status, free_at);
+		reap(slots, n, pid, status, turns);
 	}
 }
 
@@ -309,7 +322,7 @@ int
 cli_sync_operations(EtlConfig *cfg, EtlConfig **ops, int n)
 {
 	OpSlot	   *slots = calloc((size_t) n, sizeof(OpSlot));
-	double	   *free_at = calloc((size_t) n, sizeof(double));
+	TokenTurn  *turns = calloc((size_t) n, sizeof(TokenTurn));
 	struct sigaction sa;
 	struct sigaction old_int;
 	struct sigaction old_term;
@@ -317,7 +330,7 @@ cli_sync_operations(EtlConfig *cfg, EtlConfig **ops, int n)
 	int			rc = EXIT_OK;
 
 	child_pids = calloc((size_t) n, sizeof(pid_t));
-	if (slots == NULL || free_at == NULL || child_pids == NULL)
+	if (slots == NULL || turns == NULL || child_pids == NULL)
 	{
 		log_error("pipeline", "out of memory");
 		rc = EXIT_FAILED;
@@ -340,13 +353,13 @@ cli_sync_operations(EtlConfig *cfg, EtlConfig **ops, int n)
 	log_info("pipeline", "syncing %d operations, at most %lld at once", n,
 			 (long long) cfg->parallel);
 
-	child = schedule(slots, n, cfg, free_at, &old_int, &old_term);
+	child = schedule(slots, n, cfg, turns, &old_int, &old_term);
 	if (child >= 0)
 	{
 		EtlConfig  *op = slots[child].op;
 
 		free(slots);
-		free(free_at);
+		free(turns);
 		free(child_pids);
 		child_pids = NULL;
 		n_child_pids = 0;
@@ -372,7 +385,7 @@ cli_sync_operations(EtlConfig *cfg, EtlConfig **ops, int n)
 
 done:
 	free(slots);
-	free(free_at);
+	free(turns);
 	free(child_pids);
 	child_pids = NULL;
 	return rc;
