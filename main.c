@@ -42,7 +42,7 @@ typedef struct Command
 #define API_KEYS "api.server api.base_url api.token api.timezone api.report api.window " \
 	"api.max_records api.timeout api.retries api.min_interval api.backoff " \
 	"api.maintenance_wait api.ca_file"
-#define DB_KEYS "database.conninfo database.schema sync.operation"
+#define DB_KEYS "database.conninfo database.schema database.lock_timeout sync.operation"
 
 static const Command commands[] = {
 	{"migrate", cmd_migrate, "migrate",
@@ -580,6 +580,9 @@ main(int argc, char **argv)
 		goto done;
 	}
 	rc = cmd->fn(&cli, &cfg);
+	/* a failure that a SIGINT/SIGTERM caused (a cancelled statement) */
+	if (rc == EXIT_FAILED && pipeline_stop_requested)
+		rc = EXIT_INTERRUPTED;
 	curl_global_cleanup();
 
 done:

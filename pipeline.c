@@ -589,10 +589,18 @@ sleep_interruptible(double seconds)
 	return !pipeline_stop_requested;
 }
 
-/* fail: remember why the window ended the run; returns st. */
+/* fail: remember why the window ended the run; returns st, or
+ * PIPE_INTERRUPTED for a failure a SIGINT/SIGTERM caused. */
 static PipeStatus
 fail(Pipeline *p, PipeStatus st, const char *name, const char *why)
 {
+	/* a SIGINT/SIGTERM cancels the statement in flight (load/pg.c): the
+	 * window failed because the run was interrupted */
+	if (st == PIPE_FAILED && pipeline_stop_requested)
+	{
+		st = PIPE_INTERRUPTED;
+		why = "interrupted";
+	}
 	etl_seterr(p->stats.error, "window %s: %s", name, why);
 	/* it goes to etl_run.error too: no secret there either (rule 11) */
 	log_scrub(p->stats.error, sizeof(p->stats.error));

@@ -99,6 +99,8 @@ open_warehouse(const EtlConfig *cfg, bool migrate)
 	o.operation = cfg->operation;
 	o.timezone = cfg->timezone;
 	o.report = cfg->report;
+	o.lock_timeout_s = cfg->lock_timeout_s;
+	o.stop = &pipeline_stop_requested;
 	l = loader_connect(&o);
 	if (l == NULL)
 		return NULL;

@@ -61,6 +61,7 @@ struct EtlConfig
 	/* [database] */
 	char	   *conninfo;
 	char	   *schema;
+	double		lock_timeout_s;
 
 	/* [sync] */
 	char	   *operation;		/* defaults to server when unset */

@@ -59,6 +59,8 @@ const ConfigKey config_keys[] = {
 	{"database", "conninfo", CT_STRING, OFF(conninfo), "",
 	"a libpq connection string or URI; PG* variables apply as in psql", ALL_OPS},
 	{"database", "schema", CT_STRING, OFF(schema), "wolkvox", "the warehouse schema", ALL_OPS},
+	{"database", "lock_timeout", CT_DURATION, OFF(lock_timeout_s), "1m",
+	"a statement waiting this long for a lock another session holds fails (0: no limit)", ALL_OPS},
 	{"sync", "operation", CT_STRING, OFF(operation), NULL,
 	"a name for this operation, stored in every row (default: the server code); "
 	"with [operation NAME] sections, each NAME is one", ALL_OPS},
@@ -104,6 +106,7 @@ static const KeyRange key_ranges[] = {
 	{"api", "min_interval", 0, 3600, "0s to 1h"},
 	{"api", "backoff", 0, 3600, "0s to 1h"},
 	{"api", "maintenance_wait", 0, 86400, "0s to 1d"},
+	{"database", "lock_timeout", 0, 86400, "0s to 1d"},
 	{"sync", "lag", 0, 31 * 86400, "0s to 31d"},
 	{"sync", "lookback", 0, 366 * 86400, "0s to 366d"},
 	{"sync", "parallel", 1, 64, "1 to 64"},

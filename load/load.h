@@ -25,6 +25,7 @@
 #ifndef WVETL_LOAD_H
 #define WVETL_LOAD_H
 
+#include <signal.h>
 #include <stdio.h>
 
 #include "common/etl.h"
@@ -37,6 +38,8 @@ typedef struct LoadOptions
 	const char *operation;		/* stored in every row */
 	const char *timezone;		/* recorded per operation in etl_state */
 	const char *report;			/* diagram_4 */
+	double		lock_timeout_s; /* longest wait for a table lock; 0: no limit */
+	const volatile sig_atomic_t *stop;	/* set on SIGINT/SIGTERM: cancel */
 } LoadOptions;
 
 typedef struct Loader Loader;

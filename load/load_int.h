@@ -8,6 +8,7 @@
 #ifndef WVETL_LOAD_INT_H
 #define WVETL_LOAD_INT_H
 
+#include <signal.h>
 #include <stdio.h>
 
 #include <glib.h>
@@ -119,6 +120,9 @@ typedef enum PgCopyStatus
 	PG_COPY_FAILED
 } PgCopyStatus;
 
+/* Every wait for the server watches *flag (set by a SIGINT/SIGTERM
+ * handler): the statement in flight is cancelled, see pg.c. NULL: none. */
+void		pg_watch_stop(const volatile sig_atomic_t *flag);
 PGconn	   *pg_connect(const char *conninfo);
 void		pg_log_conn_error(PGconn *conn, const char *what);
 void		pg_log_result_error(const PGresult *res, const char *what);

@@ -61,10 +61,17 @@ state_dup(const char *s)
  */
 #define SEARCH_PATH_SQL "SET search_path TO pg_catalog, %s; "
 
+/* A wait for a lock (a table another session holds, the migration lock)
+ * ends with an error after database.lock_timeout instead of lasting as
+ * long as the holder's transaction. No statement_timeout: a window's COPY
+ * lasts as long as its answer streams from the API. */
+#define LOCK_TIMEOUT_SQL "SET lock_timeout = %lld; "
+
 /*
- * loader_connect: connect, point search_path at the schema (it need not
- * exist yet: migrate creates it), and prepare the per-window state.
- * Returns NULL on failure (logged); the caller frees with loader_free.
+ * loader_connect: connect (every wait watching opt->stop, see pg.c), point
+ * search_path at the schema (it need not exist yet: migrate creates it),
+ * set lock_timeout, and prepare the per-window state. Returns NULL on
+ * failure (logged); the caller frees with loader_free.
  */
 Loader *
 loader_connect(const LoadOptions *opt)
@@ -94,11 +101,13 @@ loader_connect(const LoadOptions *opt)
 	l->operation_len = strlen(l->operation);
 	copy_binary_text_field(&l->op_field, (EtlStr) {l->operation, l->operation_len});
 
+	pg_watch_stop(opt->stop);
 	if ((l->conn = pg_connect(opt->conninfo)) == NULL)
 		goto fail;
 	if ((schema = pg_quote_ident(l->conn, l->schema)) == NULL)
 		goto fail;
-	buf_printf(&sql, SEARCH_PATH_SQL KEEPALIVE_SQL, schema);
+	buf_printf(&sql, SEARCH_PATH_SQL LOCK_TIMEOUT_SQL KEEPALIVE_SQL, schema,
+			   (long long) (opt->lock_timeout_s * 1000));
 	if (sql.failed || !pg_command(l->conn, "setting search_path", buf_cstr(&sql), 0, NULL))
 		goto fail;
 	PQfreemem(schema);

@@ -121,7 +121,7 @@ done
 # ---- keys and defaults agree everywhere
 "$WVETL" --help >"$WV_TMP/help.txt"
 keys=$(sed -n 's/^  \([a-z]*\.[a-z_]*\) .*/\1/p' "$WV_TMP/help.txt")
-assert_eq 25 "$(echo "$keys" | wc -l)" "--help lists 25 keys"
+assert_eq 26 "$(echo "$keys" | wc -l)" "--help lists 26 keys"
 for k in $keys; do
 	def=$(sed -n "s/^  $k  *\([^ ]*\) .*/\1/p" "$WV_TMP/help.txt")
 	section=${k%%.*}

@@ -114,12 +114,13 @@ test_defaults(void **state)
 	assert_true(cfg.max_rejects.percent && cfg.max_rejects.value == 100);
 	assert_string_equal(cfg.conninfo, "");
 	assert_string_equal(cfg.schema, "wolkvox");
+	assert_true(cfg.lock_timeout_s == 60);
 	assert_true(cfg.lag_s == 300);
 	assert_true(cfg.lookback_s == 3600);
 	assert_null(cfg.archive_dir);
 	assert_string_equal(cfg.log_level, "info");
 	assert_string_equal(cfg.log_format, "text");
-	for (int i = 0; i < 23; i++)
+	for (int i = 0; i < 24; i++)
 		assert_int_equal(cfg.source[i], CONF_DEFAULT);
 	/* operation defaults to the server code, else "default" */
 	assert_true(config_finish(&cfg, err));
@@ -633,7 +634,7 @@ test_print_help(void **state)
 	fclose(f);
 	for (char *p = text; *p; p++)
 		lines += *p == '\n';
-	assert_int_equal(lines, 25);
+	assert_int_equal(lines, 26);
 	assert_non_null(strstr(text, "  database.conninfo      \"\"             "));
 	assert_non_null(strstr(text, "  api.token              -              "));
 	free(text);

@@ -28,7 +28,7 @@
 #define DAY 86400
 
 static char schema[64];
-static LoadOptions opt = {"", NULL, "wv0010", "America/Bogota", "diagram_4"};
+static LoadOptions opt = {"", NULL, "wv0010", "America/Bogota", "diagram_4", 60, NULL};
 
 /* One generated record and the storage its borrowed strings point into. */
 typedef struct Gen
