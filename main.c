@@ -27,6 +27,7 @@ typedef int (*CommandFn) (const CliOptions *cli, EtlConfig *cfg);
 #define ENDS_SUMMARY	0x10	/* a run: ends with a summary line */
 #define TAKES_QUESTION	0x20	/* questions: [set N --label L --min A --max B] */
 #define TAKES_OPERATION	0x40	/* --operation NAME (repeatable for sync and status) */
+#define TAKES_TZ_CHANGE	0x80	/* migrate --change-timezone */
 
 typedef struct Command
 {
@@ -45,11 +46,14 @@ typedef struct Command
 #define DB_KEYS "database.conninfo database.schema database.lock_timeout sync.operation"
 
 static const Command commands[] = {
-	{"migrate", cmd_migrate, "migrate",
+	{"migrate", cmd_migrate, "migrate [--change-timezone [--operation NAME]]",
 		"create or upgrade the warehouse schema",
 		"Create or upgrade the warehouse schema (versioned, recorded, idempotent).\n"
-		"sync, backfill and replay run it by themselves when the schema is missing or old.",
-	0, DB_KEYS},
+		"sync, backfill and replay run it by themselves when the schema is missing or old.\n"
+		"--change-timezone: re-read the operation's stored data, loaded in another zone\n"
+		"(etl_state.timezone), in api.timezone: every survey keeps its wall-clock time,\n"
+		"so its instant and response_id change; loads in another zone are refused.",
+	TAKES_TZ_CHANGE | TAKES_OPERATION, DB_KEYS " api.timezone"},
 	{"sync", cmd_sync, "sync",
 		"load what is new since the last sync (for cron or a systemd timer)",
 		"Load from the saved watermark (the first time: sync.start) up to now - sync.lag,\n"
@@ -180,6 +184,10 @@ command_usage(const Command *c, FILE *out)
 				? "  --operation NAME       only this [operation NAME] (repeatable; default: all)\n"
 				: "  --operation NAME       the [operation NAME] to work on (needed when the file\n"
 				"                         has several)\n");
+	if (c->flags & TAKES_TZ_CHANGE)
+		fprintf(out,
+				"  --change-timezone      re-read the operation's stored data in its api.timezone\n"
+				"                         (it was loaded in etl_state.timezone)\n");
 	if (c->flags & TAKES_QUESTION)
 		fprintf(out,
 				"  set N                  set question N's label and scale (default: list)\n"
@@ -242,6 +250,7 @@ parse_args(int argc, char **argv, CliOptions *cli)
 		{"to", required_argument, NULL, 't'},
 		{"output", required_argument, NULL, 'o'},
 		{"reload", no_argument, NULL, 'r'},
+		{"change-timezone", no_argument, NULL, 'Z'},
 		{"label", required_argument, NULL, 'L'},
 		{"min", required_argument, NULL, 'm'},
 		{"max", required_argument, NULL, 'M'},
@@ -306,6 +315,9 @@ parse_args(int argc, char **argv, CliOptions *cli)
 			case 'r':
 				cli->reload = true;
 				break;
+			case 'Z':
+				cli->change_timezone = true;
+				break;
 			case 'L':
 				cli->label = optarg;
 				break;
@@ -359,6 +371,8 @@ check_command_args(const Command *cmd, const CliOptions *cli)
 		bad = cli->from != NULL ? "--from" : "--to";
 	else if (cli->reload && !(cmd->flags & TAKES_RELOAD))
 		bad = "--reload";
+	else if (cli->change_timezone && !(cmd->flags & TAKES_TZ_CHANGE))
+		bad = "--change-timezone";
 	else if (cli->output != NULL && !(cmd->flags & TAKES_OUTPUT))
 		bad = "-o/--output";
 	else if ((cli->label || cli->scale_min || cli->scale_max) && !(cmd->flags & TAKES_QUESTION))

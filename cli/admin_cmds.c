@@ -12,14 +12,81 @@
 #include "cli/cli.h"
 #include "common/log.h"
 
+/*
+ * change_timezone: `migrate --change-timezone`: re-read the operation's
+ * stored data from the zone it was loaded in (etl_state.timezone) into
+ * api.timezone, under the operation's lock, in one transaction; recorded
+ * as a run (command change_timezone, records = the surveys re-read).
+ */
+static int
+change_timezone(Loader *l, const EtlConfig *cfg)
+{
+	char		stored[128] = "";
+	char		holder[256] = "";
+	bool		mismatch = false;
+	uint64_t	surveys = 0;
+	LoadCounts	c = {0};
+
+	switch (loader_lock_operation(l, holder, sizeof(holder)))
+	{
+		case LOCK_OK:
+			break;
+		case LOCK_BUSY:
+			log_error("load", "operation \"%s\" is being loaded by %s; try again later",
+					  cfg->operation, holder);
+			return EXIT_TRYLATER;
+		case LOCK_ERROR:
+			return EXIT_FAILED;
+	}
+	if (!loader_timezone_check(l, stored, sizeof(stored), &mismatch))
+		return EXIT_FAILED;
+	if (!mismatch)
+	{
+		log_info("load", "operation \"%s\": %s; nothing to change", cfg->operation,
+				 stored[0] == '\0' ? "no data loaded yet" : "its data is read in api.timezone");
+		return EXIT_OK;
+	}
+	if (!loader_run_begin(l, "change_timezone", 0, 0))
+		return EXIT_FAILED;
+	if (!loader_change_timezone(l, stored, &surveys))
+	{
+		(void) loader_run_end(l, "failed", NULL, "the time zone change failed (logged)");
+		return EXIT_FAILED;
+	}
+	c.records = surveys;
+	(void) loader_run_end(l, "ok", &c, NULL);
+	log_info("load", "operation \"%s\": %llu surveys, the loaded windows, rejects, agents, "
+			 "skills and the watermark re-read from %s into %s", cfg->operation,
+			 (unsigned long long) surveys, stored, cfg->timezone);
+	return EXIT_OK;
+}
+
 int
 cmd_migrate(const CliOptions *cli, EtlConfig *cfg)
 {
-	Loader	   *l = open_warehouse(cfg, false);
+	Loader	   *l;
 	int			applied = 0;
+	int			rc;
 	bool		ok;
 
-	if (l == NULL)
+	if (cli->change_timezone)
+	{
+		/* the operation's own api.timezone (and lock) */
+		if ((rc = cli_one_operation(cli, cfg, "migrate --change-timezone", &cfg)) != EXIT_OK)
+			return rc;
+		if ((l = open_warehouse(cfg, true)) == NULL)
+			return EXIT_FAILED;
+		rc = change_timezone(l, cfg);
+		loader_free(l);
+		return rc;
+	}
+	if (cli->noperations > 0)
+	{
+		fprintf(stderr, "wvetl: migrate: --operation goes with --change-timezone (the schema "
+				"is every operation's)\n");
+		return EXIT_USAGE;
+	}
+	if ((l = open_warehouse(cfg, false)) == NULL)
 		return EXIT_FAILED;
 	ok = loader_migrate(l, &applied);
 	if (ok)

@@ -35,6 +35,7 @@ typedef struct CliOptions
 	const char *operations[MAX_OPERATIONS];	/* --operation NAME... */
 	int			noperations;
 	bool		reload;
+	bool		change_timezone;	/* migrate --change-timezone */
 	bool		help;
 } CliOptions;
 

@@ -49,6 +49,39 @@ load_lock(Loader *l, const EtlConfig *cfg, const char *command, int64_t from, in
 }
 
 /*
+ * timezone_check: the operation's data was read in api.timezone, or it has
+ * none yet (contract rule 12). A load in another zone would shift every
+ * local date and give a reloaded day's surveys new identities (duplicates):
+ * it is refused as a configuration error (exit 2), recorded and summarised
+ * as such, naming the stored zone and the way to change it on purpose.
+ * Returns EXIT_OK when the load may go on, else the exit status.
+ */
+static int
+timezone_check(Loader *l, const EtlConfig *cfg, const char *command, int64_t from,
+			   int64_t to, double t0)
+{
+	char		stored[128];
+	char		msg[1024];
+	bool		mismatch = false;
+
+	if (!loader_timezone_check(l, stored, sizeof(stored), &mismatch))
+		return EXIT_FAILED;
+	if (!mismatch)
+		return EXIT_OK;
+	snprintf(msg, sizeof(msg), "operation \"%s\" has data read in %s (etl_state.timezone), "
+			 "but api.timezone is %s: its local dates would shift and a reloaded day would "
+			 "be loaded twice; set api.timezone back to %s, or, if the API's dates really "
+			 "are in %s, run `wvetl migrate --change-timezone` to re-read the stored data "
+			 "there (README: \"Changing an operation's time zone\")",
+			 cfg->operation, stored, cfg->timezone, stored, cfg->timezone);
+	log_error("config", "%s", msg);
+	if (loader_run_refused(l, command, from, to, "config_error", msg))
+		print_summary_line(cfg, command, NULL, "config_error", loader_run_id(l),
+						   now_seconds() - t0);
+	return EXIT_USAGE;
+}
+
+/*
  * sync_range: sync's [*from, *to): from the watermark less sync.lookback
  * (the first time: sync.start) to now less sync.lag. Returns EXIT_OK with
  * the range set; otherwise the run has been recorded and summarised (no
@@ -120,7 +153,8 @@ run_load(const char *command, EtlConfig *cfg, int64_t from, int64_t to,
 	l = open_warehouse(cfg, true);
 	if (l == NULL)
 		goto cleanup;
-	if ((rc = load_lock(l, cfg, command, from, to, t0)) != EXIT_OK)
+	if ((rc = load_lock(l, cfg, command, from, to, t0)) != EXIT_OK ||
+		(rc = timezone_check(l, cfg, command, from, to, t0)) != EXIT_OK)
 		goto cleanup;
 	if (sync)
 	{

@@ -146,6 +146,22 @@ void		loader_window_abort(Loader *l, const char *reason);
  * window failed by api.max_rejects keeps its rejects in etl_reject). */
 bool		loader_window_keep_rejects(Loader *l);
 
+/*
+ * The operation's time zone (load/timezone.c). loader_timezone_check:
+ * *mismatch when the operation has data (a loaded window or a stored
+ * survey) read in another zone than the loader's (etl_state.timezone, put
+ * into stored). loader_change_timezone: re-read everything stored for the
+ * operation from old_zone into the loader's zone, in one transaction:
+ * each survey's, window's, reject window's, agent's and skill's times and
+ * the watermark keep their wall-clock reading, their instants move, the
+ * surveys get the response_ids of their new instants (content hashes
+ * cleared), etl_state.timezone becomes the new zone. Take the operation's
+ * lock first. *surveys: how many were re-read. False on failure (logged;
+ * nothing changed).
+ */
+bool		loader_timezone_check(Loader *l, char *stored, size_t stored_len, bool *mismatch);
+bool		loader_change_timezone(Loader *l, const char *old_zone, uint64_t *surveys);
+
 /* `wvetl status`: per operation (all when operation is NULL), watermark,
  * recent runs, rows, rejects, gaps. */
 bool		loader_status(Loader *l, FILE *out);
