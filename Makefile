@@ -2,6 +2,8 @@
 #
 #   make            bin/wvetl (optimized, with debug symbols)
 #   make test       install missing packages, build, unit + integration tests
+#   make test-citus the integration tests on a throwaway Citus cluster
+#                   (Citus installed, or CITUS_SRC=DIR; see README)
 #   make demo       install missing packages, build, local PostgreSQL + API, a load
 #   make bench      throughput and memory against PostgreSQL's own COPY
 #   make fuzz       libFuzzer target over the transform
@@ -40,18 +42,20 @@ endif
 LIB_SRCS := $(sort $(wildcard common/*.c extract/*.c transform/*.c load/*.c)) pipeline.c
 CLI_SRCS := main.c $(sort $(wildcard cli/*.c))
 SQL_FILES := $(sort $(wildcard sql/[0-9][0-9][0-9]_*.sql))
+CITUS_SQL_FILES := $(sort $(wildcard sql/citus/[0-9][0-9][0-9]_*.sql))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 
 OBJ_OPT := $(LIB_SRCS:%.c=build/opt/%.o) build/opt/sql_embed.o
 OBJ_SAN := $(LIB_SRCS:%.c=build/san/%.o) build/san/sql_embed.o
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/san/tests/%)
 
-.PHONY: all san unit test integration demo demo-stop bench ab bench-bi fuzz valgrind install clean deps format check
+.PHONY: all san unit test test-citus integration demo demo-stop bench ab bench-bi fuzz valgrind install clean deps format check
 all: bin/wvetl
 
-build/sql_embed.c: $(SQL_FILES) tools/embed-sql.sh
+build/sql_embed.c: $(SQL_FILES) $(CITUS_SQL_FILES) tools/embed-sql.sh
 	@mkdir -p $(@D)
-	$(Q)sh tools/embed-sql.sh $(SQL_FILES) > $@.tmp && mv $@.tmp $@
+	$(Q){ sh tools/embed-sql.sh sql_migrations $(SQL_FILES) && \
+		sh tools/embed-sql.sh sql_citus_steps $(CITUS_SQL_FILES); } > $@.tmp && mv $@.tmp $@
 
 build/opt/%.o: %.c
 	@mkdir -p $(@D)
@@ -103,6 +107,13 @@ test: deps
 
 integration: bin/wvetl san
 	$(Q)bash tests/integration/run.sh
+
+# The whole integration suite, plus tests/citus/t*.sh, against a Citus
+# coordinator and two workers with database.citus = on. Fails (never
+# skips) when Citus is neither installed nor given as CITUS_SRC=DIR.
+test-citus: deps
+	$(Q)$(MAKE) --no-print-directory all san
+	$(Q)CITUS_SRC="$(CITUS_SRC)" bash tests/citus/run.sh
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
@@ -159,6 +170,8 @@ install: all
 		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/doc/wvetl/contrib
 	install -m 755 bin/wvetl $(DESTDIR)$(PREFIX)/bin/wvetl
 	install -m 644 $(SQL_FILES) $(DESTDIR)$(PREFIX)/share/wvetl/sql/
+	install -d $(DESTDIR)$(PREFIX)/share/wvetl/sql/citus
+	install -m 644 $(CITUS_SQL_FILES) $(DESTDIR)$(PREFIX)/share/wvetl/sql/citus/
 	install -m 644 config.example.ini README.md $(DESTDIR)$(PREFIX)/share/doc/wvetl/
 	sed 's|/usr/local|$(PREFIX)|g' wvetl.1 >$(DESTDIR)$(PREFIX)/share/man/man1/wvetl.1
 	chmod 644 $(DESTDIR)$(PREFIX)/share/man/man1/wvetl.1

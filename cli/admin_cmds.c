@@ -74,8 +74,8 @@ cmd_migrate(const CliOptions *cli, EtlConfig *cfg)
 		/* the operation's own api.timezone (and lock) */
 		if ((rc = cli_one_operation(cli, cfg, "migrate --change-timezone", &cfg)) != EXIT_OK)
 			return rc;
-		if ((l = open_warehouse(cfg, true)) == NULL)
-			return EXIT_FAILED;
+		if ((l = open_warehouse_rc(cfg, true, &rc)) == NULL)
+			return rc;
 		rc = change_timezone(l, cfg);
 		loader_free(l);
 		return rc;
@@ -86,8 +86,8 @@ cmd_migrate(const CliOptions *cli, EtlConfig *cfg)
 				"is every operation's)\n");
 		return EXIT_USAGE;
 	}
-	if ((l = open_warehouse(cfg, false)) == NULL)
-		return EXIT_FAILED;
+	if ((l = open_warehouse_rc(cfg, false, &rc)) == NULL)
+		return rc;
 	ok = loader_migrate(l, &applied);
 	if (ok)
 		log_info("load", "schema %s is current (%d migrations applied now)", cfg->schema, applied);

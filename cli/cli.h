@@ -44,6 +44,7 @@ extern bool parse_range(const CliOptions *cli, int64_t *from, int64_t *to);
 extern bool need_api(const EtlConfig *cfg);
 extern ApiClient *open_api(const EtlConfig *cfg);
 extern Loader *open_warehouse(const EtlConfig *cfg, bool migrate);
+extern Loader *open_warehouse_rc(const EtlConfig *cfg, bool migrate, int *rc);
 extern Loader *open_warehouse_existing(const EtlConfig *cfg, int *rc);
 extern int	exit_code(PipeStatus st);
 extern const char *status_name(PipeStatus st);

@@ -85,13 +85,29 @@ open_api(const EtlConfig *cfg)
 	return api;
 }
 
-/* open_warehouse: connect and make sure the schema is current. */
+/* open_warehouse: open_warehouse_rc, for a caller that exits 1 whatever
+ * went wrong. */
 Loader *
 open_warehouse(const EtlConfig *cfg, bool migrate)
+{
+	int			rc;
+
+	return open_warehouse_rc(cfg, migrate, &rc);
+}
+
+/*
+ * open_warehouse_rc: connect, check the server is what database.citus
+ * says, and (migrate) make sure the schema is current. NULL on failure
+ * (logged), with *rc EXIT_USAGE when the server is not what the
+ * configuration says, else EXIT_FAILED.
+ */
+Loader *
+open_warehouse_rc(const EtlConfig *cfg, bool migrate, int *rc)
 {
 	LoadOptions o = {0};
 	Loader	   *l;
 	bool		current = false;
+	bool		mismatch = false;
 	int			applied = 0;
 
 	o.conninfo = cfg->conninfo;
@@ -101,9 +117,17 @@ open_warehouse(const EtlConfig *cfg, bool migrate)
 	o.report = cfg->report;
 	o.lock_timeout_s = cfg->lock_timeout_s;
 	o.stop = &pipeline_stop_requested;
+	o.citus = cfg->citus;
+	*rc = EXIT_FAILED;
 	l = loader_connect(&o);
 	if (l == NULL)
 		return NULL;
+	if (!loader_check_server(l, &mismatch))
+	{
+		if (mismatch)
+			*rc = EXIT_USAGE;
+		goto fail;
+	}
 	if (!migrate)
 		return l;
 	if (!loader_schema_current(l, &current))
@@ -125,17 +149,20 @@ fail:
  * up and migrated, for the commands that only read it (status, questions):
  * they never create or upgrade a schema, so a mistyped database.schema
  * cannot leave a new one behind. NULL with *rc set when it cannot: 1 when
- * the database cannot be reached or read (logged), 2 when the schema is
- * missing, not set up or older than this wvetl (said here, naming it).
+ * the database cannot be reached or read (logged), 2 when the server is
+ * not what database.citus says (logged) or the schema is missing, not set
+ * up or older than this wvetl (said here, naming it).
  */
 Loader *
 open_warehouse_existing(const EtlConfig *cfg, int *rc)
 {
-	Loader	   *l = open_warehouse(cfg, false);
+	Loader	   *l = open_warehouse_rc(cfg, false, rc);
 	SchemaState state = SCHEMA_MISSING;
 
+	if (l == NULL)
+		return NULL;
 	*rc = EXIT_FAILED;
-	if (l == NULL || !loader_schema_state(l, &state))
+	if (!loader_schema_state(l, &state))
 		goto fail;
 	*rc = EXIT_USAGE;
 	switch (state)

@@ -150,7 +150,7 @@ run_load(const char *command, EtlConfig *cfg, int64_t from, int64_t to,
 
 	if (replay_path == NULL && !need_api(cfg))
 		return EXIT_USAGE;
-	l = open_warehouse(cfg, true);
+	l = open_warehouse_rc(cfg, true, &rc);
 	if (l == NULL)
 		goto cleanup;
 	if ((rc = load_lock(l, cfg, command, from, to, t0)) != EXIT_OK ||

@@ -62,6 +62,7 @@ struct EtlConfig
 	char	   *conninfo;
 	char	   *schema;
 	double		lock_timeout_s;
+	bool		citus;			/* the warehouse is on a Citus coordinator */
 
 	/* [sync] */
 	char	   *operation;		/* defaults to server when unset */

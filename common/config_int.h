@@ -19,7 +19,8 @@ typedef enum ConfigType
 	CT_INT,
 	CT_REJECTS,
 	CT_LEVEL,
-	CT_FORMAT
+	CT_FORMAT,
+	CT_SWITCH					/* off or on, into a bool */
 } ConfigType;
 
 typedef struct ConfigKey

@@ -61,6 +61,8 @@ const ConfigKey config_keys[] = {
 	{"database", "schema", CT_STRING, OFF(schema), "wolkvox", "the warehouse schema", ALL_OPS},
 	{"database", "lock_timeout", CT_DURATION, OFF(lock_timeout_s), "1m",
 	"a statement waiting this long for a lock another session holds fails (0: no limit)", ALL_OPS},
+	{"database", "citus", CT_SWITCH, OFF(citus), "off",
+	"on: the warehouse is on a Citus coordinator; migrate distributes the tables", ALL_OPS},
 	{"sync", "operation", CT_STRING, OFF(operation), NULL,
 	"a name for this operation, stored in every row (default: the server code); "
 	"with [operation NAME] sections, each NAME is one", ALL_OPS},
@@ -392,13 +394,18 @@ config_assign(EtlConfig *cfg, int idx, const char *value, char *errbuf)
 			if (!parse_rejects(value, (RejectLimit *) field))
 				goto bad;
 			return true;
+		case CT_SWITCH:
+			if (strcmp(value, "on") != 0 && strcmp(value, "off") != 0)
+				goto bad;
+			*(bool *) field = strcmp(value, "on") == 0;
+			return true;
 	}
 bad:
 	{
 		static const char *const expect[] = {
 			"text", "a duration like 90s, 5m, 1h or 1d",
 			"a non-negative whole number", "a count like 10 or a percent like 1%",
-			"one of trace, debug, info, warn, error", "text or json"
+			"one of trace, debug, info, warn, error", "text or json", "off or on"
 		};
 
 		etl_seterr(errbuf, "%s.%s: invalid value \"%s\" (expected %s)",
@@ -485,6 +492,9 @@ config_format_value(const EtlConfig *cfg, const ConfigKey *k, char *out, size_t 
 				snprintf(out, size, r->percent ? "%g%%" : "%g", r->value);
 				break;
 			}
+		case CT_SWITCH:
+			snprintf(out, size, "%s", *(const bool *) field ? "on" : "off");
+			break;
 	}
 }
 
@@ -533,6 +543,9 @@ config_copy_value(EtlConfig *dst, const EtlConfig *src, int idx)
 			break;
 		case CT_REJECTS:
 			memcpy(to, from, sizeof(RejectLimit));
+			break;
+		case CT_SWITCH:
+			memcpy(to, from, sizeof(bool));
 			break;
 	}
 	dst->source[idx] = src->source[idx];

@@ -310,9 +310,12 @@ static const char dim_stage_sql[] =
 
 /* LOAD_FAST: the window's range, through the (operation, answered_at)
  * index. Rows this transaction wrote have last_loaded_at = now() (the
- * transaction's start) and this run's id. */
+ * transaction's start, $5: read once by the client, since on Citus this
+ * comparison runs on the workers, whose now() is their own) and this run's
+ * id. */
 static const char dim_range_sql[] =
-	DIM_FOLD("SELECT " DIM_COLS ", (run_id = $4::bigint AND last_loaded_at = now()) AS mine"
+	DIM_FOLD("SELECT " DIM_COLS ", (run_id = $4::bigint AND last_loaded_at = $5::timestamptz)"
+			 " AS mine"
 			 " FROM survey_response WHERE operation = $1"
 			 " AND answered_at >= pg_catalog.to_timestamp($2::bigint)"
 			 " AND answered_at < pg_catalog.to_timestamp($3::bigint)") DIM_TAIL;
@@ -321,7 +324,7 @@ static const char dim_range_sql[] =
  * body may send them): every row this transaction wrote, by a scan. */
 static const char dim_written_sql[] =
 	DIM_FOLD("SELECT " DIM_COLS ", true AS mine FROM survey_response"
-			 " WHERE operation = $1 AND run_id = $2::bigint AND last_loaded_at = now()")
+			 " WHERE operation = $1 AND run_id = $2::bigint AND last_loaded_at = $3::timestamptz")
 	DIM_TAIL;
 
 /*
@@ -339,8 +342,10 @@ dimensions_update(Loader *l, uint64_t written)
 	char		from[24];
 	char		to[24];
 	char		run[24];
-	const char *params[4] = {l->operation, from, to, run};
+	char		tx[64];
+	const char *params[5] = {l->operation, from, to, run, tx};
 	int64_t		found = 0;
+	PGresult   *res;
 
 	if (written == 0)
 		return true;
@@ -354,8 +359,13 @@ dimensions_update(Loader *l, uint64_t written)
 	snprintf(from, sizeof(from), "%" PRId64, l->win_from);
 	snprintf(to, sizeof(to), "%" PRId64, l->win_to);
 	snprintf(run, sizeof(run), "%" PRId64, l->run_id);
+	if ((res = pg_query(l->conn, "reading the transaction's time", "SELECT now()",
+						0, NULL)) == NULL)
+		return false;
+	snprintf(tx, sizeof(tx), "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
 	if (!pg_query_int64(l->conn, "updating agents and skills", dim_range_sql,
-						4, params, &found, NULL))
+						5, params, &found, NULL))
 		return false;
 	if (found >= 0 && (uint64_t) found >= written)
 		return true;
@@ -363,6 +373,7 @@ dimensions_update(Loader *l, uint64_t written)
 			 "): agents and skills read from every row the window wrote",
 			 written - (uint64_t) found, l->win_from, l->win_to);
 	params[1] = run;
+	params[2] = tx;
 	return pg_query_int64(l->conn, "updating agents and skills", dim_written_sql,
-						  2, params, &found, NULL);
+						  3, params, &found, NULL);
 }

@@ -40,6 +40,7 @@ typedef struct LoadOptions
 	const char *report;			/* diagram_4 */
 	double		lock_timeout_s; /* longest wait for a table lock; 0: no limit */
 	const volatile sig_atomic_t *stop;	/* set on SIGINT/SIGTERM: cancel */
+	bool		citus;			/* database.citus: a Citus coordinator */
 } LoadOptions;
 
 typedef struct Loader Loader;
@@ -77,6 +78,11 @@ typedef struct LoadCounts
 
 /* Connect (client_encoding UTF8); NULL on failure (logged). */
 Loader	   *loader_connect(const LoadOptions *opt);
+/* With opt->citus: whether the server is a Citus coordinator (false and
+ * *mismatch when it is not, a configuration error, logged with what it
+ * is); always true without it. False without *mismatch: a database error
+ * (logged). */
+bool		loader_check_server(Loader *l, bool *mismatch);
 void		loader_free(Loader *l);
 
 /* Apply sql/NNN_*.sql (embedded in the binary) not yet recorded, in order,

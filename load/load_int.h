@@ -69,9 +69,19 @@ typedef struct CopyTarget
 	uint64_t	rows;			/* rows added in the open window */
 } CopyTarget;
 
+/* The server's kind, chosen once at connect (database.citus); dialect.c
+ * holds the statements that differ. */
+typedef enum Dialect
+{
+	DIALECT_POSTGRES = 0,
+	DIALECT_CITUS,
+	DIALECT_COUNT
+} Dialect;
+
 struct Loader
 {
 	PGconn	   *conn;
+	Dialect		dialect;
 	char	   *schema;			/* owned copies of LoadOptions */
 	char	   *operation;
 	size_t		operation_len;
@@ -139,6 +149,22 @@ PgCopyStatus pg_copy_finish(PGconn *conn, const char *what, const char *abort_re
 							bool unique_ok);
 void		pg_drain(PGconn *conn);
 char	   *pg_quote_ident(PGconn *conn, const char *name);
+
+/* dialect.c ---------------------------------------------------------------*/
+
+/* The statements whose text differs between the dialects. */
+typedef enum DialectSqlId
+{
+	SQL_MERGE_UPSERT_DIFF = 0,
+	SQL_CHANGED_ANSWERS_DELETE,
+	SQL_CHANGED_ANSWERS_INSERT,
+	SQL_MERGE_ANSWERS_DIFF,
+	SQL_REJECT_RESOLVE,
+	SQL_ID_COUNT
+} DialectSqlId;
+
+const char *dialect_sql(const Loader *l, DialectSqlId id);
+bool		dialect_unique_violation(const PGresult *res);
 
 /* copy_text.c -------------------------------------------------------------*/
 

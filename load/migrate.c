@@ -4,7 +4,9 @@
  *   binary (tools/embed-sql.sh generates build/sql_embed.c); each missing
  *   one is applied in its own transaction and recorded in
  *   schema_migrations, under a transaction-level advisory lock so that two
- *   processes migrating at once apply each file once.
+ *   processes migrating at once apply each file once. With database.citus
+ *   = on, the Citus steps (sql/citus/NNN_*.sql) follow, recorded the same
+ *   way under their own numbers.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +26,11 @@ typedef struct SqlMigration
 
 extern const SqlMigration sql_migrations[];
 extern const size_t sql_migrations_count;
+
+/* The Citus steps (sql/citus/NNN_*.sql, versions 900 and up), applied
+ * after sql_migrations when database.citus = on. */
+extern const SqlMigration sql_citus_steps[];
+extern const size_t sql_citus_steps_count;
 
 /* One lock per schema, distinct from the operations' locks. */
 #define MIGRATE_LOCK_SQL \
@@ -104,11 +111,12 @@ migrate_bootstrap(Loader *l)
 
 /*
  * migrate_apply_one: apply m unless already recorded (checked under the
- * lock, so a concurrent migrate that got there first is seen). *applied
- * is incremented when it ran. False on failure (logged, rolled back).
+ * lock, so a concurrent migrate that got there first is seen), or, with
+ * again, run it even then (recorded once). *applied is incremented when it
+ * was recorded now. False on failure (logged, rolled back).
  */
 static bool
-migrate_apply_one(Loader *l, const SqlMigration *m, int *applied)
+migrate_apply_one(Loader *l, const SqlMigration *m, bool again, int *applied)
 {
 	char		version[16];
 	const char *params[2] = {version, m->name};
@@ -123,12 +131,13 @@ migrate_apply_one(Loader *l, const SqlMigration *m, int *applied)
 	ok = pg_query_int64(l->conn, "reading schema_migrations",
 						"SELECT count(*) FROM schema_migrations WHERE version = $1::int",
 						1, params, &done, NULL);
-	if (ok && done == 0)
+	if (ok && (done == 0 || again))
 	{
 		ok = pg_command(l->conn, what, m->text, 0, NULL) &&
-			pg_command(l->conn, "recording the migration",
-					   "INSERT INTO schema_migrations (version, name) VALUES ($1::int, $2)",
-					   2, params);
+			(done != 0 ||
+			 pg_command(l->conn, "recording the migration",
+						"INSERT INTO schema_migrations (version, name) VALUES ($1::int, $2)",
+						2, params));
 		if (ok)
 			log_info("load", "applied migration %s to schema %s", m->name, l->schema);
 	}
@@ -152,7 +161,15 @@ loader_migrate(Loader *l, int *applied)
 		return false;
 	for (i = 0; i < sql_migrations_count; i++)
 	{
-		if (!migrate_apply_one(l, &sql_migrations[i], &n))
+		if (!migrate_apply_one(l, &sql_migrations[i], false, &n))
+			return false;
+	}
+	/* On Citus, the first step (sql/citus/901_distribute.sql) runs again
+	 * after any migration, to distribute the tables it may have added; the
+	 * others run once. */
+	for (i = 0; l->dialect == DIALECT_CITUS && i < sql_citus_steps_count; i++)
+	{
+		if (!migrate_apply_one(l, &sql_citus_steps[i], i == 0 && n > 0, &n))
 			return false;
 	}
 	if (applied != NULL)
@@ -176,6 +193,8 @@ loader_schema_current(Loader *l, bool *current)
 	buf_putc(&versions, '{');
 	for (i = 0; i < sql_migrations_count; i++)
 		buf_printf(&versions, "%s%d", i ? "," : "", sql_migrations[i].version);
+	for (i = 0; l->dialect == DIALECT_CITUS && i < sql_citus_steps_count; i++)
+		buf_printf(&versions, ",%d", sql_citus_steps[i].version);
 	buf_putc(&versions, '}');
 	params[1] = buf_cstr(&versions);
 	/* two statements: the count cannot even be parsed without the table */
@@ -189,7 +208,8 @@ loader_schema_current(Loader *l, bool *current)
 							" WHERE version = ANY ($1::int[])",
 							1, params + 1, &recorded, &isnull);
 		if (ok)
-			*current = (size_t) recorded == sql_migrations_count;
+			*current = (size_t) recorded == sql_migrations_count +
+				(l->dialect == DIALECT_CITUS ? sql_citus_steps_count : 0);
 	}
 	buf_free(&versions);
 	return ok;

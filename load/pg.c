@@ -599,7 +599,7 @@ pg_copy_send(PGconn *conn, const char *what, const char *data, size_t len)
 /*
  * pg_copy_finish: end the active COPY (abort it with abort_reason when not
  * NULL) and drain every result to NULL. Returns PG_COPY_OK when it
- * succeeded; PG_COPY_UNIQUE for a unique violation (SQLSTATE 23505) when
+ * succeeded; PG_COPY_UNIQUE for a unique violation (dialect.c) when
  * unique_ok, logged at debug level only; PG_COPY_FAILED otherwise, logged
  * unless we aborted it ourselves.
  */
@@ -620,8 +620,6 @@ pg_copy_finish(PGconn *conn, const char *what, const char *abort_reason, bool un
 	}
 	while ((res = pg_next_result(conn, what, &ok)) != NULL)
 	{
-		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-
 		if (PQresultStatus(res) == PGRES_COPY_IN)
 		{
 			PQclear(res);		/* the end was not sent: reading cannot end it */
@@ -630,7 +628,7 @@ pg_copy_finish(PGconn *conn, const char *what, const char *abort_reason, bool un
 		}
 		if (PQresultStatus(res) == PGRES_COMMAND_OK || abort_reason != NULL)
 			;					/* done, or the failure we asked for */
-		else if (unique_ok && state != NULL && strcmp(state, "23505") == 0)
+		else if (unique_ok && dialect_unique_violation(res))
 		{
 			log_debug("load", "%s: unique violation, identity already loaded", what);
 			status = PG_COPY_UNIQUE;

@@ -47,7 +47,7 @@ static const char questions_set_sql[] =
 	"  label = CASE WHEN $3 IS NULL THEN q.label ELSE excluded.label END,"
 	"  scale_min = CASE WHEN $4 IS NULL THEN q.scale_min ELSE excluded.scale_min END,"
 	"  scale_max = CASE WHEN $5 IS NULL THEN q.scale_max ELSE excluded.scale_max END,"
-	"  updated_at = now()"
+	"  updated_at = excluded.updated_at"
 	" RETURNING 'q' || lpad(question_no::text, 2, '0'), coalesce(label, '-'),"
 	"  coalesce(scale_min::text, '-'), coalesce(scale_max::text, '-')";
 

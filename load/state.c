@@ -86,6 +86,7 @@ loader_connect(const LoadOptions *opt)
 		return NULL;
 	}
 	l->active = TARGET_NONE;
+	l->dialect = opt->citus ? DIALECT_CITUS : DIALECT_POSTGRES;
 	l->schema = state_dup(opt->schema != NULL && opt->schema[0] ? opt->schema : "wolkvox");
 	l->operation = state_dup(opt->operation);
 	l->timezone = state_dup(opt->timezone != NULL && opt->timezone[0] ? opt->timezone : "UTC");
@@ -460,7 +461,7 @@ state_window_bookkeeping(Loader *l, int64_t new_watermark, const LoadCounts *c)
 					" inserted = excluded.inserted, updated = excluded.updated,"
 					" duplicates = excluded.duplicates, rejects = excluded.rejects,"
 					" api_calls = excluded.api_calls, bytes = excluded.bytes,"
-					" mode = excluded.mode, loaded_at = now()", 12, params))
+					" mode = excluded.mode, loaded_at = excluded.loaded_at", 12, params))
 		return false;
 
 	state_params[0] = l->operation;
@@ -475,7 +476,7 @@ state_window_bookkeeping(Loader *l, int64_t new_watermark, const LoadCounts *c)
 					" watermark = GREATEST(s.watermark, excluded.watermark),"
 					" timezone = excluded.timezone,"
 					" report = coalesce(excluded.report, s.report),"
-					" updated_at = now(), run_id = excluded.run_id", 5, state_params))
+					" updated_at = excluded.updated_at, run_id = excluded.run_id", 5, state_params))
 		return false;
 
 	if (l->run_id == 0)

@@ -35,6 +35,7 @@
 #include "common/log.h"
 #include "load/load.h"
 #include "load/load_int.h"
+#include "load/merge_sql.h"
 
 #define STREAM_BATCH (64 * 1024)
 #define SIDE_BATCH (1024 * 1024)
@@ -46,9 +47,8 @@ static const size_t target_batch[TARGET_COUNT] = {
 	SIDE_BATCH, STREAM_BATCH, SIDE_BATCH, DUP_BATCH, DUP_BATCH
 };
 
-/* The COPY column lists (the row builders in copy_binary.c write these). */
-#define RESPONSE_COLS COPY_RESPONSE_COLS
-#define ANSWER_COLS COPY_ANSWER_COLS
+/* The COPY column lists (RESPONSE_COLS, ANSWER_COLS: merge_sql.h) are
+ * those the row builders in copy_binary.c write. */
 
 /* Session-lifetime staging tables; ON COMMIT DELETE ROWS empties them at
  * each commit and a rollback discards their rows, so every window starts
@@ -105,73 +105,13 @@ static const char *const target_what[TARGET_COUNT] = {
 	"COPY of answers of repeated survey responses",
 };
 
-/*
- * The merge of the stage (every record in LOAD_MERGE; the repeated ones in
- * LOAD_FAST). Winners are the last staged record of each response_id
- * (highest seq; a fast-loaded record always came before its staged
- * repeats). The upsert updates an existing row only when its identity
- * columns really match (else it is a hash collision, caught by counting
- * what the statement touched); answers of updated responses are deleted in
- * the same statement and inserted again by the next one. A response new to
- * the table has no answers to delete: the loader writes both together.
- * The statement returns how many rows it inserted, updated from earlier
- * transactions, and updated from this one (LOAD_FAST's own rows: repeats
- * within the answer). first_loaded_at is now(), the transaction's start,
- * only for rows this transaction inserted.
- */
-#define MERGE_UPSERT \
-	"WITH w AS (" \
-	"  SELECT DISTINCT ON (response_id) *" \
-	"  FROM wvetl_stage_response ORDER BY response_id, seq DESC)," \
-	" u AS (" \
-	"  INSERT INTO survey_response AS r (" RESPONSE_COLS ")" \
-	"  SELECT " RESPONSE_COLS " FROM w" \
-	"  ON CONFLICT (response_id) DO UPDATE SET" \
-	"   agent_name = excluded.agent_name, agent_dni = excluded.agent_dni," \
-	"   skill_name = excluded.skill_name, ani = excluded.ani," \
-	"   customer_id = excluded.customer_id," \
-	"   voice_message_duration_s = excluded.voice_message_duration_s," \
-	"   type_interaction = excluded.type_interaction, result = excluded.result," \
-	"   duration_s = excluded.duration_s, voice_message = excluded.voice_message," \
-	"   feeling = excluded.feeling, extras = excluded.extras," \
-	"   last_loaded_at = now(), run_id = excluded.run_id," \
-	"   content_hash = excluded.content_hash" \
-	"  WHERE (r.operation, r.conn_id, r.answered_at, r.agent_id, r.skill_id)" \
-	"   IS NOT DISTINCT FROM (excluded.operation, excluded.conn_id," \
-	"   excluded.answered_at, excluded.agent_id, excluded.skill_id)"
-#define MERGE_RETURNING \
-	"  RETURNING r.response_id, (r.xmax = 0) AS fresh," \
-	"   (r.first_loaded_at = now()) AS this_tx),"
-#define MERGE_COUNTS \
-	" SELECT count(*) FILTER (WHERE fresh)," \
-	"  count(*) FILTER (WHERE NOT fresh AND NOT this_tx)," \
-	"  count(*) FILTER (WHERE NOT fresh AND this_tx)" \
-	" FROM u"
-
 /* With repeats of one identity in the stage: every answer of an updated
  * response goes, and the winners' answers come in (merge_answers_dup_sql). */
 static const char merge_upsert_sql[] =
-	MERGE_UPSERT MERGE_RETURNING
+	"WITH" MERGE_UPSERT MERGE_RETURNING
 	" d AS ("
 	"  DELETE FROM survey_answer a USING u"
 	"  WHERE a.response_id = u.response_id AND NOT u.fresh)"
-	MERGE_COUNTS;
-
-/*
- * Without repeats (the common reload): only answers that changed or are no
- * longer sent go, and only the missing ones come in (merge_answers_diff_sql):
- * a reloaded window whose answers did not change rewrites none of them,
- * which measured about half the merge's time on a 100k-record reload.
- */
-static const char merge_upsert_diff_sql[] =
-	MERGE_UPSERT MERGE_RETURNING
-	" d AS ("
-	"  DELETE FROM survey_answer a USING u"
-	"  WHERE a.response_id = u.response_id AND NOT u.fresh"
-	"   AND NOT EXISTS (SELECT 1 FROM wvetl_stage_answer n"
-	"    WHERE n.response_id = a.response_id AND n.question_no = a.question_no"
-	"     AND n.answer_text = a.answer_text"
-	"     AND n.answer_num IS NOT DISTINCT FROM a.answer_num))"
 	MERGE_COUNTS;
 
 /*
@@ -203,8 +143,8 @@ static const char changed_find_sql[] =
  * read by the two statements after it). Returns how many responses. */
 static const char changed_upsert_sql[] =
 	"WITH u AS ("
-	"  INSERT INTO survey_response AS r (" RESPONSE_COLS ")"
-	"  SELECT " RESPONSE_COLS " FROM wvetl_stage_response"
+	"  INSERT INTO survey_response AS r (" RESPONSE_COLS ", first_loaded_at, last_loaded_at)"
+	"  SELECT " RESPONSE_COLS ", now(), now() FROM wvetl_stage_response"
 	"  WHERE response_id IN (SELECT response_id FROM wvetl_stage_changed)"
 	"  ON CONFLICT (response_id) DO UPDATE SET"
 	"   agent_name = excluded.agent_name, agent_dni = excluded.agent_dni,"
@@ -214,7 +154,7 @@ static const char changed_upsert_sql[] =
 	"   type_interaction = excluded.type_interaction, result = excluded.result,"
 	"   duration_s = excluded.duration_s, voice_message = excluded.voice_message,"
 	"   feeling = excluded.feeling, extras = excluded.extras,"
-	"   last_loaded_at = now(), run_id = excluded.run_id,"
+	"   last_loaded_at = excluded.last_loaded_at, run_id = excluded.run_id,"
 	"   content_hash = excluded.content_hash"
 	"  RETURNING 1),"
 	" a AS ("
@@ -222,31 +162,6 @@ static const char changed_upsert_sql[] =
 	"  SELECT response_id, question_no, answer_text, answer_num FROM wvetl_stage_answer"
 	"  WHERE response_id IN (SELECT response_id FROM wvetl_stage_changed))"
 	" SELECT count(*) FROM u";
-
-/* Answers of changed responses that are no longer sent, or differ. The
- * ids go in as an array, so that the primary key is read for each of them:
- * as a join, the planner hash-joined all of survey_answer (5 s at 1M). */
-static const char changed_answers_delete_sql[] =
-	"DELETE FROM survey_answer a"
-	" WHERE a.response_id = ANY (ARRAY(SELECT response_id FROM wvetl_stage_changed"
-	"   WHERE NOT fresh))"
-	"  AND NOT EXISTS (SELECT 1 FROM wvetl_stage_changed_answer n"
-	"   WHERE n.response_id = a.response_id AND n.question_no = a.question_no"
-	"    AND n.answer_text = a.answer_text"
-	"    AND n.answer_num IS NOT DISTINCT FROM a.answer_num)";
-
-/* ... and the changed responses' answers that are missing now. */
-static const char changed_answers_insert_sql[] =
-	"INSERT INTO survey_answer (" ANSWER_COLS ")"
-	" SELECT " ANSWER_COLS " FROM wvetl_stage_changed_answer n"
-	" WHERE NOT EXISTS (SELECT 1 FROM survey_answer a"
-	"  WHERE a.response_id = n.response_id AND a.question_no = n.question_no)";
-
-static const char merge_answers_diff_sql[] =
-	"INSERT INTO survey_answer (" ANSWER_COLS ")"
-	" SELECT " ANSWER_COLS " FROM wvetl_stage_answer n"
-	" WHERE NOT EXISTS (SELECT 1 FROM survey_answer a"
-	"  WHERE a.response_id = n.response_id AND a.question_no = n.question_no)";
 
 /* With duplicates in the window, only the winners' answers go in. */
 static const char merge_answers_dup_sql[] =
@@ -285,29 +200,15 @@ static const char merge_collision_table_sql[] =
  * statement cannot touch the same conflicting row twice. */
 static const char reject_insert_sql[] =
 	"INSERT INTO etl_reject (operation, window_from, window_to, run_id,"
-	"  reason, raw_record, raw_md5)"
+	"  reason, raw_record, raw_md5, first_seen, last_seen)"
 	" SELECT DISTINCT ON (md5(raw_record)) $1, pg_catalog.to_timestamp($2::bigint),"
-	"  pg_catalog.to_timestamp($3::bigint), $4::bigint, reason, raw_record, md5(raw_record)"
+	"  pg_catalog.to_timestamp($3::bigint), $4::bigint, reason, raw_record, md5(raw_record),"
+	"  now(), now()"
 	" FROM wvetl_stage_reject ORDER BY md5(raw_record), seq DESC"
 	" ON CONFLICT (operation, raw_md5) DO UPDATE SET"
-	"  last_seen = now(), run_id = excluded.run_id, reason = excluded.reason,"
+	"  last_seen = excluded.last_seen, run_id = excluded.run_id, reason = excluded.reason,"
 	"  window_from = excluded.window_from, window_to = excluded.window_to,"
 	"  resolved_at = NULL, resolved_run = NULL";
-
-/* The operation's open rejects whose window lies within the committing one
- * and that it did not reject again (they are all in the stage until the
- * commit): the record loaded, or the API no longer sends it. How a reload
- * retries rejects (sql/006_search_path_rejects.sql). Returns how many. */
-static const char reject_resolve_sql[] =
-	"WITH u AS ("
-	"  UPDATE etl_reject r SET resolved_at = now(), resolved_run = $4::bigint"
-	"  WHERE r.operation = $1 AND r.resolved_at IS NULL"
-	"   AND r.window_from >= pg_catalog.to_timestamp($2::bigint)"
-	"   AND r.window_to <= pg_catalog.to_timestamp($3::bigint)"
-	"   AND NOT EXISTS (SELECT 1 FROM wvetl_stage_reject s"
-	"    WHERE md5(s.raw_record) = r.raw_md5)"
-	"  RETURNING 1)"
-	" SELECT count(*) FROM u";
 
 static bool window_finish_active(Loader *l);
 
@@ -787,9 +688,9 @@ window_merge_changed(Loader *l, LoadCounts *c)
 			return false;
 		}
 		if (!pg_command(l->conn, "removing changed survey answers",
-						changed_answers_delete_sql, 0, NULL) ||
+						dialect_sql(l, SQL_CHANGED_ANSWERS_DELETE), 0, NULL) ||
 			!pg_command(l->conn, "merging survey answers",
-						changed_answers_insert_sql, 0, NULL))
+						dialect_sql(l, SQL_CHANGED_ANSWERS_INSERT), 0, NULL))
 			return false;
 	}
 	c->inserted = fresh;
@@ -830,7 +731,7 @@ window_merge(Loader *l, LoadCounts *c, uint64_t staged)
 	if (l->mode == LOAD_MERGE && !stage_dups)
 		return window_merge_changed(l, c);
 	if (!query_counts(l, "merging survey responses",
-					  stage_dups ? merge_upsert_sql : merge_upsert_diff_sql, 0, NULL, counts))
+					  stage_dups ? merge_upsert_sql : dialect_sql(l, SQL_MERGE_UPSERT_DIFF), 0, NULL, counts))
 		return false;
 	fresh = counts[0];
 	updated = counts[1];
@@ -841,11 +742,12 @@ window_merge(Loader *l, LoadCounts *c, uint64_t staged)
 	c->updated = updated;
 	c->duplicates += repeats;
 	return pg_command(l->conn, "merging survey answers",
-					  stage_dups ? merge_answers_dup_sql : merge_answers_diff_sql,
+					  stage_dups ? merge_answers_dup_sql
+					  : dialect_sql(l, SQL_MERGE_ANSWERS_DIFF),
 					  0, NULL);
 }
 
-/* window_reject_sql: run sql (reject_insert_sql or reject_resolve_sql)
+/* window_reject_sql: run sql (reject_insert_sql or dialect_sql(l, SQL_REJECT_RESOLVE))
  * over the window's rejects; *n (optional) gets its one count. */
 static bool
 window_reject_sql(Loader *l, const char *what, const char *sql, int64_t *n)
@@ -871,13 +773,13 @@ window_store_rejects(Loader *l)
 }
 
 /* window_resolve_rejects: mark the earlier rejects this window loaded
- * after all as resolved (reject_resolve_sql); logs how many. */
+ * after all as resolved (dialect_sql(l, SQL_REJECT_RESOLVE)); logs how many. */
 static bool
 window_resolve_rejects(Loader *l)
 {
 	int64_t		n = 0;
 
-	if (!window_reject_sql(l, "resolving earlier rejects", reject_resolve_sql, &n))
+	if (!window_reject_sql(l, "resolving earlier rejects", dialect_sql(l, SQL_REJECT_RESOLVE), &n))
 		return false;
 	if (n > 0)
 		log_info("load", "%" PRId64 " earlier reject(s) of this window no longer rejected: "

@@ -13,6 +13,11 @@
 # Prints "ok"/"FAIL" per test (with the test's output on failure, or always
 # with WV_VERBOSE=1), then "integration: N passed, N failed". Exits 1 when a
 # test failed or none ran.
+#
+# make test-citus (tests/citus/run.sh) sets WV_CITUS=1: each test database
+# is then created on a Citus cluster's three nodes with the extension (see
+# tests/citus/cluster.sh) and the config says database.citus = on; and
+# WV_EXTRA_TESTS=DIR adds DIR/t[0-9]*.sh to the tests.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -50,6 +55,14 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcod
 # The user's own settings must not leak into the tests.
 unset WOLKVOX_TOKEN WVETL_CONFIG
 timeout_s=${WV_TEST_TIMEOUT:-300}
+if [ "${WV_CITUS:-}" = 1 ]; then
+	. "$top/tests/citus/cluster.sh"
+	db_create() { citus_db_create "$1"; }
+	db_drop() { citus_db_drop "$1"; }
+else
+	db_create() { createdb "$1"; }
+	db_drop() { dropdb --if-exists "$1" >/dev/null 2>&1; }
+fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/wvetl-it.XXXXXX")
 mock_pid=""
@@ -100,6 +113,9 @@ schema = wolkvox
 [sync]
 operation = test
 EOF
+	if [ "${WV_CITUS:-}" = 1 ]; then
+		sed -i 's/^schema = wolkvox$/&\ncitus = on/' "$1"
+	fi
 	chmod 600 "$1"		# it holds the token
 }
 
@@ -111,7 +127,7 @@ run_test()
 	dir=$work/$name
 	mkdir -p "$dir/tmp"
 	db=wvt_$(echo "$name" | tr -c 'a-zA-Z0-9\n' '_')
-	if ! createdb "$db" >"$dir/out" 2>&1 || ! start_mock "$dir" >>"$dir/out" 2>&1; then
+	if ! db_create "$db" >"$dir/out" 2>&1 || ! start_mock "$dir" >>"$dir/out" 2>&1; then
 		echo "FAIL $name (set-up)"
 		sed 's/^/    /' "$dir/out"
 		stop_mock
@@ -125,7 +141,7 @@ run_test()
 		bash -eu -c '. "$1"; . "$2"' test "$here/lib.sh" "$t") >>"$dir/out" 2>&1
 	rc=$?
 	stop_mock
-	dropdb --if-exists "$db" >/dev/null 2>&1
+	db_drop "$db"
 	if [ $rc -eq 0 ]; then
 		echo "ok   $name ($((SECONDS - t0))s)"
 		[ "${WV_VERBOSE:-}" = 1 ] && sed 's/^/    /' "$dir/out"
@@ -147,14 +163,14 @@ if [ -n "${TESTS:-}" ]; then
 	for n in $TESTS; do
 		n=${n%.sh}
 		found=0
-		for f in "$here/$n"*.sh; do
+		for f in "$here/$n"*.sh ${WV_EXTRA_TESTS:+"$WV_EXTRA_TESTS/$n"*.sh}; do
 			[ -f "$f" ] && { tests+=("$f"); found=1; }
 		done
 		# A name that matches nothing is a mistake, not an empty success.
 		[ "$found" = 1 ] || { echo "run.sh: no test matches \"$n\"" >&2; failed_names="$failed_names $n"; }
 	done
 else
-	for f in "$here"/t[0-9]*.sh; do
+	for f in "$here"/t[0-9]*.sh ${WV_EXTRA_TESTS:+"$WV_EXTRA_TESTS"/t[0-9]*.sh}; do
 		[ -f "$f" ] && tests+=("$f")
 	done
 fi

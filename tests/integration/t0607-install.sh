@@ -27,11 +27,13 @@ done
 echo "ok: installed files"
 assert_eq 755 "$(stat -c %a "$dest/usr/bin/wvetl")" "the binary is 0755"
 assert_eq 644 "$(stat -c %a "$dest/usr/share/man/man1/wvetl.1")" "the man page is 0644"
-for f in "$WV_TOP"/sql/[0-9][0-9][0-9]_*.sql; do
-	cmp -s "$f" "$dest/usr/share/wvetl/sql/$(basename "$f")" || fail "sql/$(basename "$f") installed"
+for f in "$WV_TOP"/sql/[0-9][0-9][0-9]_*.sql "$WV_TOP"/sql/citus/[0-9][0-9][0-9]_*.sql; do
+	g=${f#"$WV_TOP"/sql/}
+	cmp -s "$f" "$dest/usr/share/wvetl/sql/$g" || fail "sql/$g installed"
 done
-assert_eq "$(ls "$WV_TOP"/sql/[0-9][0-9][0-9]_*.sql | wc -l)" "$(ls "$dest/usr/share/wvetl/sql" | wc -l)" \
-	"every SQL file installed, no other"
+assert_eq "$(ls "$WV_TOP"/sql/[0-9][0-9][0-9]_*.sql "$WV_TOP"/sql/citus/[0-9][0-9][0-9]_*.sql | wc -l)" \
+	"$(find "$dest/usr/share/wvetl/sql" -type f | wc -l)" \
+	"every SQL file installed (sql/citus/ too), no other"
 "$dest/usr/bin/wvetl" --version | grep -qE '^wvetl [0-9]+\.[0-9]+' || fail "the installed binary runs"
 assert_eq 0 "$(grep -c /usr/local "$dest/usr/share/man/man1/wvetl.1" || true)" "man page: paths use PREFIX"
 assert_contains "$(cat "$dest/usr/share/man/man1/wvetl.1")" "/usr/share/doc/wvetl/config.example.ini" \
@@ -121,7 +123,7 @@ done
 # ---- keys and defaults agree everywhere
 "$WVETL" --help >"$WV_TMP/help.txt"
 keys=$(sed -n 's/^  \([a-z]*\.[a-z_]*\) .*/\1/p' "$WV_TMP/help.txt")
-assert_eq 26 "$(echo "$keys" | wc -l)" "--help lists 26 keys"
+assert_eq 27 "$(echo "$keys" | wc -l)" "--help lists 27 keys"
 for k in $keys; do
 	def=$(sed -n "s/^  $k  *\([^ ]*\) .*/\1/p" "$WV_TMP/help.txt")
 	section=${k%%.*}

@@ -634,7 +634,7 @@ test_print_help(void **state)
 	fclose(f);
 	for (char *p = text; *p; p++)
 		lines += *p == '\n';
-	assert_int_equal(lines, 26);
+	assert_int_equal(lines, 27);
 	assert_non_null(strstr(text, "  database.conninfo      \"\"             "));
 	assert_non_null(strstr(text, "  api.token              -              "));
 	free(text);

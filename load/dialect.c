@@ -1,0 +1,218 @@
+/*
+ * load/dialect.c
+ *   The one place where wvetl's SQL differs between plain PostgreSQL and
+ *   Citus (database.citus = on): the pairs of statements, chosen once per
+ *   connection (l->dialect), and how each reports a unique violation.
+ *   Everything else the loader sends is the same on both.
+ *
+ *   What Citus refuses, and the shape used instead (see README "Running
+ *   on Citus"):
+ *   - a temporary table (the window's stage, on the coordinator) inside a
+ *     correlated subquery of a DELETE on a distributed table: the stage is
+ *     read once into a MATERIALIZED CTE, which Citus ships to the workers
+ *     as an intermediate result;
+ *   - a distributed table inside a correlated subquery of an INSERT ...
+ *     SELECT from the stage (insert the answers that are missing): ON
+ *     CONFLICT DO NOTHING says the same (the answers left in the table are
+ *     equal to the staged ones) and runs on the workers;
+ *   - a unique violation during COPY into a distributed table reaches the
+ *     client as SQLSTATE XX000 with PostgreSQL's own message, not 23505.
+ *   On plain PostgreSQL the first forms stay: measured faster there
+ *   (window.c's comments).
+ */
+#include <string.h>
+
+#include "common/log.h"
+#include "load/load.h"
+#include "load/load_int.h"
+#include "load/merge_sql.h"
+
+/* The answers a changed response keeps: equal to a staged one (n). */
+#define ANSWER_SAME(n) \
+	" SELECT 1 FROM " n \
+	"  WHERE n.response_id = a.response_id AND n.question_no = a.question_no" \
+	"   AND n.answer_text = a.answer_text" \
+	"   AND n.answer_num IS NOT DISTINCT FROM a.answer_num"
+
+/* A stage read once, for Citus (see the file comment). */
+#define STAGE_CTE(name, cols, from) \
+	" " name " AS MATERIALIZED (SELECT " cols " FROM " from ")"
+
+static const char *const dialect_text[SQL_ID_COUNT][DIALECT_COUNT] = {
+
+	/*
+	 * LOAD_FAST's staged repeats without duplicates among them (the first
+	 * of each is in the table): only answers that changed or are no longer
+	 * sent go, and only the missing ones come in (SQL_MERGE_ANSWERS_DIFF): a
+	 * reloaded window whose answers did not change rewrites none of them,
+	 * which measured about half the merge's time on a 100k-record reload.
+	 */
+	[SQL_MERGE_UPSERT_DIFF] = {
+		[DIALECT_POSTGRES] =
+		"WITH" MERGE_UPSERT MERGE_RETURNING
+		" d AS ("
+		"  DELETE FROM survey_answer a USING u"
+		"  WHERE a.response_id = u.response_id AND NOT u.fresh"
+		"   AND NOT EXISTS (" ANSWER_SAME("wvetl_stage_answer n") "))"
+		MERGE_COUNTS,
+		[DIALECT_CITUS] =
+		"WITH" STAGE_CTE("sa", ANSWER_COLS, "wvetl_stage_answer") ","
+		MERGE_UPSERT MERGE_RETURNING
+		" d AS ("
+		"  DELETE FROM survey_answer a USING u"
+		"  WHERE a.response_id = u.response_id AND NOT u.fresh"
+		"   AND NOT EXISTS (" ANSWER_SAME("sa n") "))"
+		MERGE_COUNTS,
+	},
+
+	/*
+	 * Answers of changed responses that are no longer sent, or differ. The
+	 * ids go in as an array, so that the primary key is read for each of
+	 * them: as a join, the planner hash-joined all of survey_answer (5 s at
+	 * 1M).
+	 */
+	[SQL_CHANGED_ANSWERS_DELETE] = {
+		[DIALECT_POSTGRES] =
+		"DELETE FROM survey_answer a"
+		" WHERE a.response_id = ANY (ARRAY(SELECT response_id FROM wvetl_stage_changed"
+		"   WHERE NOT fresh))"
+		"  AND NOT EXISTS (" ANSWER_SAME("wvetl_stage_changed_answer n") ")",
+		[DIALECT_CITUS] =
+		"WITH" STAGE_CTE("ids", "response_id", "wvetl_stage_changed WHERE NOT fresh") ","
+		STAGE_CTE("sa", ANSWER_COLS, "wvetl_stage_changed_answer")
+		" DELETE FROM survey_answer a"
+		" WHERE a.response_id = ANY (ARRAY(SELECT response_id FROM ids))"
+		"  AND NOT EXISTS (" ANSWER_SAME("sa n") ")",
+	},
+
+	/* ... and the changed responses' answers that are missing now. */
+	[SQL_CHANGED_ANSWERS_INSERT] = {
+		[DIALECT_POSTGRES] =
+		"INSERT INTO survey_answer (" ANSWER_COLS ")"
+		" SELECT " ANSWER_COLS " FROM wvetl_stage_changed_answer n"
+		" WHERE NOT EXISTS (SELECT 1 FROM survey_answer a"
+		"  WHERE a.response_id = n.response_id AND a.question_no = n.question_no)",
+		[DIALECT_CITUS] =
+		"INSERT INTO survey_answer (" ANSWER_COLS ")"
+		" SELECT " ANSWER_COLS " FROM wvetl_stage_changed_answer"
+		" ON CONFLICT (response_id, question_no) DO NOTHING",
+	},
+
+	/* The staged answers that are missing (after SQL_MERGE_UPSERT_DIFF). */
+	[SQL_MERGE_ANSWERS_DIFF] = {
+		[DIALECT_POSTGRES] =
+		"INSERT INTO survey_answer (" ANSWER_COLS ")"
+		" SELECT " ANSWER_COLS " FROM wvetl_stage_answer n"
+		" WHERE NOT EXISTS (SELECT 1 FROM survey_answer a"
+		"  WHERE a.response_id = n.response_id AND a.question_no = n.question_no)",
+		[DIALECT_CITUS] =
+		"INSERT INTO survey_answer (" ANSWER_COLS ")"
+		" SELECT " ANSWER_COLS " FROM wvetl_stage_answer"
+		" ON CONFLICT (response_id, question_no) DO NOTHING",
+	},
+
+	/*
+	 * The operation's open rejects whose window lies within the committing
+	 * one and that it did not reject again (they are all in the stage until
+	 * the commit): the record loaded, or the API no longer sends it. How a
+	 * reload retries rejects (sql/006_search_path_rejects.sql). Returns how
+	 * many.
+	 */
+	[SQL_REJECT_RESOLVE] = {
+		[DIALECT_POSTGRES] =
+		"WITH u AS ("
+		"  UPDATE etl_reject r SET resolved_at = now(), resolved_run = $4::bigint"
+		"  WHERE r.operation = $1 AND r.resolved_at IS NULL"
+		"   AND r.window_from >= pg_catalog.to_timestamp($2::bigint)"
+		"   AND r.window_to <= pg_catalog.to_timestamp($3::bigint)"
+		"   AND NOT EXISTS (SELECT 1 FROM wvetl_stage_reject s"
+		"    WHERE md5(s.raw_record) = r.raw_md5)"
+		"  RETURNING 1)"
+		" SELECT count(*) FROM u",
+		[DIALECT_CITUS] =
+		"WITH" STAGE_CTE("s", "md5(raw_record) AS raw_md5", "wvetl_stage_reject") ","
+		" u AS ("
+		"  UPDATE etl_reject r SET resolved_at = now(), resolved_run = $4::bigint"
+		"  WHERE r.operation = $1 AND r.resolved_at IS NULL"
+		"   AND r.window_from >= pg_catalog.to_timestamp($2::bigint)"
+		"   AND r.window_to <= pg_catalog.to_timestamp($3::bigint)"
+		"   AND NOT EXISTS (SELECT 1 FROM s WHERE s.raw_md5 = r.raw_md5)"
+		"  RETURNING 1)"
+		" SELECT count(*) FROM u",
+	},
+};
+
+/* dialect_sql: the text of statement id for the loader's server. */
+const char *
+dialect_sql(const Loader *l, DialectSqlId id)
+{
+	return dialect_text[id][l->dialect];
+}
+
+/*
+ * dialect_unique_violation: whether a failed result is a unique violation:
+ * SQLSTATE 23505, or (Citus, a COPY into a distributed table) XX000 with
+ * the worker's message, "duplicate key value violates unique constraint
+ * <name>_<shardid>". The servers run with lc_messages C for this to hold
+ * (README "Running on Citus").
+ */
+bool
+dialect_unique_violation(const PGresult *res)
+{
+	static const char dup[] = "duplicate key value violates unique constraint";
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+
+	if (state == NULL)
+		return false;
+	if (strcmp(state, "23505") == 0)
+		return true;
+	return strcmp(state, "XX000") == 0 && primary != NULL &&
+		strncmp(primary, dup, sizeof(dup) - 1) == 0;
+}
+
+/*
+ * loader_check_server: see load.h. A Citus coordinator is a database with
+ * the citus extension where citus_is_coordinator() holds (a worker, or a
+ * node not yet told it is the coordinator, says false).
+ */
+bool
+loader_check_server(Loader *l, bool *mismatch)
+{
+	PGresult   *res;
+	bool		ok;
+
+	*mismatch = false;
+	if (l->dialect != DIALECT_CITUS)
+		return true;
+	res = pg_query(l->conn, "checking for Citus",
+				   "SELECT (SELECT extversion FROM pg_extension WHERE extname = 'citus'),"
+				   " current_database(), current_setting('server_version')", 0, NULL);
+	if (res == NULL)
+		return false;
+	if (PQgetisnull(res, 0, 0))
+	{
+		log_error("load", "database.citus = on, but database \"%s\" (PostgreSQL %s) has no "
+				  "citus extension: connect to a Citus coordinator, or set database.citus = off "
+				  "(README: Running on Citus)", PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
+		PQclear(res);
+		*mismatch = true;
+		return false;
+	}
+	PQclear(res);
+	res = pg_query(l->conn, "checking for a Citus coordinator",
+				   "SELECT citus_is_coordinator(), current_database()", 0, NULL);
+	if (res == NULL)
+		return false;
+	ok = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	if (!ok)
+	{
+		log_error("load", "database.citus = on, but database \"%s\" is not on a Citus "
+				  "coordinator (a worker, or a node without citus_set_coordinator_host() "
+				  "and workers): connect to the coordinator (README: Running on Citus)",
+				  PQgetvalue(res, 0, 1));
+		*mismatch = true;
+	}
+	PQclear(res);
+	return ok;
+}
