@@ -149,9 +149,9 @@ build/fuzz/fuzz_transform: tests/fuzz/fuzz_transform.c $(FUZZ_SRCS) \
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -I. -g -O1 $(WARN) \
-		$(shell $(PKG_CONFIG) --cflags yajl) -fno-omit-frame-pointer \
+		$(shell $(PKG_CONFIG) --cflags yajl glib-2.0) -fno-omit-frame-pointer \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-		-o $@ tests/fuzz/fuzz_transform.c $(FUZZ_SRCS) $(shell $(PKG_CONFIG) --libs yajl) -lm
+		-o $@ tests/fuzz/fuzz_transform.c $(FUZZ_SRCS) $(shell $(PKG_CONFIG) --libs yajl glib-2.0) -lm
 fuzz: build/fuzz/fuzz_transform
 	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh
 

@@ -444,6 +444,8 @@ load_config(const CliOptions *cli, EtlConfig *cfg, char *errbuf)
 	return true;
 }
 
+static void add_key_secret(const EtlConfig *op);
+
 /*
  * setup_logging: level from log.level, overridden by -q/-v/-vv; format from
  * log.format; the token and any database password registered as secrets.
@@ -471,6 +473,8 @@ setup_logging(const CliOptions *cli, const EtlConfig *cfg)
 		log_add_secret(cfg->ops[i].token);
 	log_add_secret(password);
 	log_add_secret(getenv("PGPASSWORD"));
+	for (int i = -1; i < cfg->nops; i++)
+		add_key_secret(i < 0 ? cfg : &cfg->ops[i]);
 	free(password);
 }
 
@@ -480,6 +484,22 @@ static const char *
 token_file_of(const EtlConfig *cfg, int i)
 {
 	return i < 0 ? cfg->insecure_token_file : cfg->ops[i].insecure_token_file;
+}
+
+/* add_key_secret: an operation's HMAC key, when it is text (a binary key
+ * cannot be printed), scrubbed from every log line. */
+static void
+add_key_secret(const EtlConfig *op)
+{
+	char	   *key;
+
+	if (op->privacy_key == NULL || memchr(op->privacy_key, '\0', op->privacy_key_len) != NULL)
+		return;
+	key = strndup(op->privacy_key, op->privacy_key_len);
+	log_add_secret(key);
+	if (key != NULL)
+		explicit_bzero(key, op->privacy_key_len);
+	free(key);
 }
 
 /* warn_token_files: one warning per api.token_file that group or others
@@ -582,6 +602,15 @@ main(int argc, char **argv)
 		log_warn("config", "%s holds api.token and is readable by group or others; "
 				 "chmod 600 it (or use $WOLKVOX_TOKEN)", cfg.path);
 	warn_token_files(&cfg);
+	for (int i = -1; i < cfg.nops; i++)
+	{
+		const EtlConfig *op = i < 0 ? &cfg : &cfg.ops[i];
+
+		if (op->key_insecure && (i < 0 || op->privacy_key_file == NULL || !cfg.key_insecure ||
+								 strcmp(op->privacy_key_file, cfg.privacy_key_file) != 0))
+			log_warn("config", "privacy.key_file %s is readable by group or others; chmod 600 it",
+					 op->privacy_key_file);
+	}
 	if (!check_command_args(cmd, &cli))
 	{
 		rc = EXIT_USAGE;

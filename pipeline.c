@@ -5,6 +5,12 @@
  *   A target is the loader (load/load.h) or, for `wvetl extract`, a spool
  *   file of JSON lines copied to the output when the window is complete, so
  *   that a retried window never writes a line twice.
+ *
+ *   Personal data (privacy.*) is protected by the transform, so nothing
+ *   downstream sees it in clear: with a privacy mode other than keep, the
+ *   archive holds the window's records as the transform handed them on (a
+ *   JSON array of the protected records and rejects, in body order), not
+ *   the body as it came.
  */
 #include <errno.h>
 #include <math.h>
@@ -48,6 +54,10 @@ typedef struct Attempt
 	Pipeline   *p;
 	Transform  *tf;
 	Archive    *archive;
+	/* privacy on: the archive holds the records, protected, as a JSON
+	 * array, instead of the body as it came */
+	bool		archive_records;
+	uint64_t	archived;		/* records written to it */
 	FILE	   *spool;			/* extract: this window's JSON lines */
 	uint64_t	seen;			/* records + rejects so far */
 	uint64_t	spooled;		/* extract: lines in the spool */
@@ -55,6 +65,18 @@ typedef struct Attempt
 	StopReason	stop;
 	char		reason[ETL_ERRLEN];
 } Attempt;
+
+/* pipeline_privacy: the privacy.* settings as the transform takes them. */
+static void
+pipeline_privacy(const EtlConfig *cfg, TransformPrivacy *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->mode[SF_ANI] = cfg->privacy_ani;
+	out->mode[SF_CUSTOMER_ID] = cfg->privacy_customer_id;
+	out->mode[SF_AGENT_DNI] = cfg->privacy_agent_dni;
+	out->key = (const unsigned char *) cfg->privacy_key;
+	out->key_len = cfg->privacy_key_len;
+}
 
 static AttemptResult window_attempt(Pipeline *p, int64_t from, int64_t to,
 									LoadMode mode, char *why);
@@ -85,6 +107,32 @@ spool_line(Attempt *a, const char *raw, size_t len)
 	return true;
 }
 
+/*
+ * archive_record: one record (or reject) of a protected window into its
+ * archive: "[" before the first, "," before the others; archive_close
+ * writes the "]". Replayed, the array gives the same rows.
+ */
+static bool
+archive_record(Attempt *a, const char *raw, size_t len)
+{
+	if (!a->archive_records || a->archive == NULL)
+		return true;
+	if (archive_write(a->archive, a->archived++ ? "," : "[", 1) &&
+		archive_write(a->archive, raw, len))
+		return true;
+	a->stop = STOP_TARGET;
+	etl_seterr(a->reason, "cannot write the archive file");
+	return false;
+}
+
+/* archive_close: end the records array of a protected window. */
+static void
+archive_close(Attempt *a)
+{
+	if (a->archive_records && a->archive != NULL)
+		(void) archive_write(a->archive, a->archived ? "]" : "[]", a->archived ? 1 : 2);
+}
+
 /* count_seen: one more record; stop the transfer at the record cap. */
 static bool
 count_seen(Attempt *a)
@@ -103,6 +151,8 @@ on_record(void *ctx, const SurveyRecord *rec)
 {
 	Attempt    *a = ctx;
 
+	if (!archive_record(a, rec->raw.ptr, rec->raw.len))
+		return false;
 	if (a->p->loader == NULL)
 	{
 		if (!spool_line(a, rec->raw.ptr, rec->raw.len))
@@ -122,6 +172,8 @@ on_reject(void *ctx, const char *raw, size_t raw_len, const char *reason, uint64
 {
 	Attempt    *a = ctx;
 
+	if (!archive_record(a, raw, raw_len))
+		return false;
 	if (a->p->loader == NULL)
 	{
 		if (!spool_line(a, raw, raw_len))
@@ -149,7 +201,7 @@ on_body(void *ctx, const char *data, size_t len)
 		etl_seterr(a->reason, "interrupted");
 		return false;
 	}
-	if (a->archive != NULL && !archive_write(a->archive, data, len))
+	if (a->archive != NULL && !a->archive_records && !archive_write(a->archive, data, len))
 	{
 		a->stop = STOP_TARGET;
 		etl_seterr(a->reason, "cannot write the archive file");
@@ -406,7 +458,10 @@ attempt_open(Attempt *a, int64_t from, int64_t to, LoadMode mode, bool *begun, c
 	TransformOptions topt = {0};
 	char		errbuf[ETL_ERRLEN] = "";
 
-	topt.want_raw = (p->loader == NULL);
+	pipeline_privacy(p->cfg, &topt.privacy);
+	a->archive_records = p->cfg->archive_dir != NULL && p->replay_path == NULL &&
+		transform_privacy_active(&topt.privacy);
+	topt.want_raw = (p->loader == NULL) || a->archive_records;
 	topt.window_from = from;
 	topt.window_to = to;
 	a->tf = transform_new(&topt, on_record, on_reject, a);
@@ -483,16 +538,18 @@ attempt_commit(Attempt *a, int64_t from, int64_t to, ApiOutcome o, const ApiResu
 
 		window_name(from, to, name, sizeof(name));
 		log_info("extract", "window %s: no records (%s)", name, res->message);
-		/* a failed write fails archive_commit, which says so */
-		if (res->body != NULL)
+		/* a failed write fails archive_commit, which says so; a
+		 * protected window's archive is its (empty) records array */
+		if (res->body != NULL && !a->archive_records)
 			(void) archive_write(a->archive, res->body, res->body_len);
-		else
+		else if (res->body == NULL)
 		{
 			/* nothing was asked, nothing came: no file to keep */
 			archive_abort(a->archive);
 			a->archive = NULL;
 		}
 	}
+	archive_close(a);
 	r = window_commit(a, from, to, extra, why);
 	if (r == AT_DONE && a->archive != NULL)
 	{

@@ -23,6 +23,7 @@
 static const char *config_where(const EtlConfig *cfg, const char *section,
 								const char *name, char *out, size_t size);
 static bool conninfo_password_span(const char *s, size_t *start, size_t *len);
+static bool privacy_key_load(EtlConfig *cfg, char *errbuf);
 
 bool
 config_apply_env(EtlConfig *cfg, char *errbuf)
@@ -229,6 +230,74 @@ resolve_token(EtlConfig *cfg, char *errbuf)
 	return true;
 }
 
+const char *
+config_privacy_name(PrivacyMode m)
+{
+	return m == PRIVACY_HASH ? "hash" : m == PRIVACY_DROP ? "drop" : "keep";
+}
+
+/*
+ * privacy_key_load: when a privacy.* key is hash, read privacy.key_file
+ * into cfg->privacy_key (one trailing newline removed). False, with errbuf
+ * set, when it is not set, cannot be read, or holds fewer than
+ * PRIVACY_KEY_MIN bytes. Sets key_insecure when group or others can read
+ * it. The key's bytes never reach errbuf.
+ */
+static bool
+privacy_key_load(EtlConfig *cfg, char *errbuf)
+{
+	char		where[ETL_ERRLEN];
+	gchar	   *data = NULL;
+	gsize		len = 0;
+	GError	   *err = NULL;
+	struct stat st;
+
+	if (cfg->privacy_ani != PRIVACY_HASH && cfg->privacy_customer_id != PRIVACY_HASH &&
+		cfg->privacy_agent_dni != PRIVACY_HASH)
+		return true;
+	if (cfg->privacy_key_file == NULL || cfg->privacy_key_file[0] == '\0')
+	{
+		etl_seterr(errbuf, "privacy: hash needs privacy.key_file, a file holding the secret key "
+				   "(e.g. head -c 32 /dev/urandom > /etc/wvetl/privacy.key; chmod 600 it)");
+		return false;
+	}
+	config_where(cfg, "privacy", "key_file", where, sizeof(where));
+	if (!g_file_get_contents(cfg->privacy_key_file, &data, &len, &err))
+	{
+		etl_seterr(errbuf, "%sprivacy.key_file %s cannot be read: %s", where,
+				   cfg->privacy_key_file, err->message);
+		g_error_free(err);
+		return false;
+	}
+	if (len > 0 && data[len - 1] == '\n')
+		len--;
+	if (len > 0 && data[len - 1] == '\r')
+		len--;
+	if (len < PRIVACY_KEY_MIN)
+	{
+		etl_seterr(errbuf, "%sprivacy.key_file %s holds %zu bytes; the key must have at least %d",
+				   where, cfg->privacy_key_file, (size_t) len, PRIVACY_KEY_MIN);
+		explicit_bzero(data, len);
+		g_free(data);
+		return false;
+	}
+	free(cfg->privacy_key);
+	cfg->privacy_key = malloc(len);
+	if (cfg->privacy_key != NULL)
+		memcpy(cfg->privacy_key, data, len);
+	cfg->privacy_key_len = cfg->privacy_key ? len : 0;
+	explicit_bzero(data, len);
+	g_free(data);
+	if (cfg->privacy_key == NULL)
+	{
+		etl_seterr(errbuf, "out of memory");
+		return false;
+	}
+	cfg->key_insecure = stat(cfg->privacy_key_file, &st) == 0 &&
+		(st.st_mode & (S_IRGRP | S_IROTH)) != 0;
+	return true;
+}
+
 /*
  * finish_operation: the checks and derived values of one operation's keys
  * (the top level's in a file without [operation NAME] sections).
@@ -263,6 +332,8 @@ finish_operation(EtlConfig *cfg, char *errbuf)
 				   cfg->ca_file, strerror(errno));
 		return false;
 	}
+	if (!privacy_key_load(cfg, errbuf))
+		return false;
 	if (!resolve_token(cfg, errbuf))
 		return false;
 	/* the top level of a file with sections is no operation: no name */

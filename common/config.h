@@ -14,6 +14,10 @@
 #include <stdio.h>
 
 #include "common/etl.h"
+#include "common/record.h"
+
+/* Fewer bytes than this in privacy.key_file is a configuration error. */
+#define PRIVACY_KEY_MIN 16
 
 /* Where a value came from, for `wvetl config` and error messages. An
  * operation's value comes, in rising precedence, from the default, the
@@ -74,6 +78,12 @@ struct EtlConfig
 	/* [archive] */
 	char	   *archive_dir;
 
+	/* [privacy] */
+	PrivacyMode privacy_ani;
+	PrivacyMode privacy_customer_id;
+	PrivacyMode privacy_agent_dni;
+	char	   *privacy_key_file;
+
 	/* [log] */
 	char	   *log_level;
 	char	   *log_format;
@@ -96,6 +106,9 @@ struct EtlConfig
 	char	   *endpoint;		/* built by config_finish */
 	bool		insecure_file;	/* the file holding a token is group/other readable */
 	char	   *insecure_token_file;	/* api.token_file, when group/other readable */
+	char	   *privacy_key;	/* secret: privacy.key_file's bytes, when a mode is hash */
+	size_t		privacy_key_len;
+	bool		key_insecure;	/* privacy.key_file is group/other readable */
 	ConfigSource source[CONFIG_MAX_KEYS];	/* per key, indexed like the table */
 	int			line[CONFIG_MAX_KEYS];	/* per key: line in the file, 0 if not from it */
 };
@@ -130,6 +143,9 @@ EtlConfig  *config_operation(EtlConfig *cfg, int i);
 /* The operation named name (the top level's sync.operation in a file
  * without sections), or NULL. */
 EtlConfig  *config_find_operation(EtlConfig *cfg, const char *name);
+
+/* "keep", "hash" or "drop". */
+const char *config_privacy_name(PrivacyMode m);
 
 /* The endpoint URL: base_url, or the one built from server. Owned by cfg. */
 const char *config_endpoint(const EtlConfig *cfg);

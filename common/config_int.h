@@ -20,7 +20,8 @@ typedef enum ConfigType
 	CT_REJECTS,
 	CT_LEVEL,
 	CT_FORMAT,
-	CT_SWITCH					/* off or on, into a bool */
+	CT_SWITCH,					/* off or on, into a bool */
+	CT_PRIVACY					/* keep, hash or drop: a PrivacyMode */
 } ConfigType;
 
 typedef struct ConfigKey

@@ -75,6 +75,14 @@ const ConfigKey config_keys[] = {
 	"operations synced at once (never two at once with the same token)", ALL_OPS},
 	{"archive", "dir", CT_STRING, OFF(archive_dir), NULL,
 	"when set, every raw response body is kept there, gzipped, written atomically", PER_OP},
+	{"privacy", "ani", CT_PRIVACY, OFF(privacy_ani), "keep",
+	"the caller's number: keep, hash (keyed HMAC-SHA256) or drop, before anything is written", PER_OP},
+	{"privacy", "customer_id", CT_PRIVACY, OFF(privacy_customer_id), "keep",
+	"the customer id: keep, hash or drop", PER_OP},
+	{"privacy", "agent_dni", CT_PRIVACY, OFF(privacy_agent_dni), "keep",
+	"the agent's national id: keep, hash or drop", PER_OP},
+	{"privacy", "key_file", CT_STRING, OFF(privacy_key_file), NULL,
+	"file holding the HMAC key for hash (at least 16 bytes; chmod 600)", PER_OP},
 	{"log", "level", CT_LEVEL, OFF(log_level), "info", "trace, debug, info, warn, error", ALL_OPS},
 	{"log", "format", CT_FORMAT, OFF(log_format), "text",
 	"text (human on a terminal, key=value otherwise) or json", ALL_OPS},
@@ -399,13 +407,24 @@ config_assign(EtlConfig *cfg, int idx, const char *value, char *errbuf)
 				goto bad;
 			*(bool *) field = strcmp(value, "on") == 0;
 			return true;
+		case CT_PRIVACY:
+			if (strcmp(value, "keep") == 0)
+				*(PrivacyMode *) field = PRIVACY_KEEP;
+			else if (strcmp(value, "hash") == 0)
+				*(PrivacyMode *) field = PRIVACY_HASH;
+			else if (strcmp(value, "drop") == 0)
+				*(PrivacyMode *) field = PRIVACY_DROP;
+			else
+				goto bad;
+			return true;
 	}
 bad:
 	{
 		static const char *const expect[] = {
 			"text", "a duration like 90s, 5m, 1h or 1d",
 			"a non-negative whole number", "a count like 10 or a percent like 1%",
-			"one of trace, debug, info, warn, error", "text or json", "off or on"
+			"one of trace, debug, info, warn, error", "text or json", "off or on",
+			"keep, hash or drop"
 		};
 
 		etl_seterr(errbuf, "%s.%s: invalid value \"%s\" (expected %s)",
@@ -495,6 +514,9 @@ config_format_value(const EtlConfig *cfg, const ConfigKey *k, char *out, size_t 
 		case CT_SWITCH:
 			snprintf(out, size, "%s", *(const bool *) field ? "on" : "off");
 			break;
+		case CT_PRIVACY:
+			snprintf(out, size, "%s", config_privacy_name(*(const PrivacyMode *) field));
+			break;
 	}
 }
 
@@ -547,6 +569,9 @@ config_copy_value(EtlConfig *dst, const EtlConfig *src, int idx)
 		case CT_SWITCH:
 			memcpy(to, from, sizeof(bool));
 			break;
+		case CT_PRIVACY:
+			memcpy(to, from, sizeof(PrivacyMode));
+			break;
 	}
 	dst->source[idx] = src->source[idx];
 	dst->line[idx] = src->line[idx];
@@ -576,6 +601,10 @@ config_free(EtlConfig *cfg)
 	free(cfg->insecure_token_file);
 	cfg->ops = NULL;
 	cfg->nops = 0;
+	if (cfg->privacy_key != NULL)
+		explicit_bzero(cfg->privacy_key, cfg->privacy_key_len);
+	free(cfg->privacy_key);
+	cfg->privacy_key = NULL;
 	cfg->path = NULL;
 	cfg->endpoint = NULL;
 	cfg->insecure_token_file = NULL;

@@ -27,6 +27,18 @@ typedef enum SurveyField
 	SF_COUNT
 } SurveyField;
 
+/*
+ * PrivacyMode: what happens to a personal value (privacy.ani,
+ * privacy.customer_id, privacy.agent_dni): kept as sent, replaced by its
+ * keyed HMAC-SHA256, or dropped (NULL). The transform applies it.
+ */
+typedef enum PrivacyMode
+{
+	PRIVACY_KEEP = 0,
+	PRIVACY_HASH,
+	PRIVACY_DROP
+} PrivacyMode;
+
 /* One q<N> answer. text is the value as sent (never a placeholder);
  * num is text again when text is a plain decimal number, else NULL. */
 typedef struct SurveyAnswer
@@ -66,8 +78,10 @@ typedef struct SurveyRecord
 	/* The record as sent, written again as compact JSON from the original
 	 * values (keys in the order sent; U+0000 as \u0000, a lone surrogate as
 	 * its \uXXXX escape, every other byte unchanged); set only when the
-	 * transform was asked for it (want_raw, for `wvetl extract`). The
-	 * typed fields above are cleaned; raw is not. */
+	 * transform was asked for it (want_raw, for `wvetl extract` and the
+	 * archive of a protected operation). The typed fields above are
+	 * cleaned; raw is not. Personal values are protected in both
+	 * (TransformPrivacy, transform/transform.h). */
 	EtlStr		raw;
 
 	uint64_t	seq;			/* 0-based position of the record in the body */

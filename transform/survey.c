@@ -22,6 +22,8 @@
  *   ill-formed UTF-8 never leave the transform, not even in raw
  *   (PostgreSQL text and jsonb cannot hold them): U+0000 is dropped,
  *   ill-formed UTF-8 becomes U+FFFD, and extras notes the keys.
+ *   Personal values (TransformPrivacy) are protected when a record ends,
+ *   before it is typed (privacy.c), in the record as sent too.
  *   Errors name a record by its seq ("record 0" is the first).
  *
  *   Limits are checked as values arrive. yajl buffers a string or number
@@ -107,6 +109,9 @@ struct Transform
 	Buf			sent;
 	uint8_t    *slvl;			/* LVL_* per open level of the record */
 	int			sent_level;		/* > 0 while a record is being written */
+	Buf			sent_safe;		/* sent with protected values (sent_protect) */
+
+	bool		privacy_on;		/* some opt.privacy mode is not keep */
 
 	Buf			clean;			/* the current string, when text_clean changed it */
 	unsigned	clean_flags;	/* TEXT_* of the current string */
@@ -149,6 +154,7 @@ static void sent_scalar(Transform *t, FieldKind kind, const char *s, size_t n);
 static void sent_key(Transform *t, const char *s, size_t n);
 static void sent_open(Transform *t, bool is_array);
 static void sent_begin(Transform *t, bool is_array);
+static bool sent_protect(Transform *t);
 
 static const yajl_callbacks callbacks = {
 	cb_null,
@@ -185,6 +191,7 @@ transform_new(const TransformOptions *opt, RecordSink on_record,
 	if (t->opt.max_depth <= 0)
 		t->opt.max_depth = DEFAULT_MAX_DEPTH;
 	t->max_token = (uint64_t) t->opt.max_field_bytes * TOKEN_TEXT_FACTOR + TOKEN_MARGIN;
+	t->privacy_on = transform_privacy_active(&t->opt.privacy);
 	t->on_record = on_record;
 	t->on_reject = on_reject;
 	t->ctx = ctx;
@@ -211,6 +218,7 @@ transform_free(Transform *t)
 	record_scratch_free(&t->rs);
 	buf_free(&t->clean);
 	buf_free(&t->sent);
+	buf_free(&t->sent_safe);
 	free(t->lvl);
 	free(t->slvl);
 	free(t);
@@ -716,6 +724,10 @@ record_end(Transform *t)
 	uint64_t	seq = t->seq;
 
 	t->rec_depth = 0;
+	/* personal values are protected before anything is built from them */
+	if (t->privacy_on && (!privacy_apply(&t->rs, &t->opt.privacy) ||
+						  (t->opt.want_raw && !sent_protect(t))))
+		return fail(t, "record %llu: out of memory", (unsigned long long) seq);
 	/* with want_raw, rec->raw is the record as sent (t->sent), set below:
 	 * the cleaned raw text need not be built (rejects still build it) */
 	v = record_type(&t->rs, seq, false, &t->rec);
@@ -869,6 +881,8 @@ cb_map_key(void *ctx, const unsigned char *key, size_t n)
 	RawField   *f;
 	uint8_t    *l;
 
+	size_t		sent_before = t->sent.len;
+
 	if (t->skip_depth > 0)
 		return 1;
 	sent_key(t, k, n);
@@ -894,6 +908,8 @@ cb_map_key(void *ctx, const unsigned char *key, size_t n)
 		f = record_scratch_add(&t->rs);
 		if (f == NULL)
 			return fail(t, "record %llu: out of memory", (unsigned long long) t->seq);
+		f->sent_key_off = sent_before;
+		f->sent_val_off = t->sent.len;
 		f->key_off = t->rs.arena.len;
 		f->cleaned = t->clean_flags;
 		buf_append(&t->rs.arena, k, n);
@@ -977,4 +993,37 @@ sent_scalar(Transform *t, FieldKind kind, const char *s, size_t n)
 		json_append_string_as_sent(&t->sent, s, n);
 	else
 		buf_append(&t->sent, s, n);
+}
+
+/*
+ * sent_protect: the record as sent, with each value privacy_apply replaced
+ * written from its field instead (the value's text in sent runs from its
+ * sent_val_off to the next key's ',' or the record's closing '}'). Swaps
+ * the result into t->sent. False when out of memory.
+ */
+static bool
+sent_protect(Transform *t)
+{
+	Buf		   *b = &t->sent_safe;
+	Buf			tmp;
+	size_t		at = 0;
+
+	buf_reset(b);
+	for (size_t i = 0; i < t->rs.n_fields; i++)
+	{
+		const RawField *f = &t->rs.fields[i];
+
+		if (!f->is_protected)
+			continue;
+		buf_append(b, t->sent.data + at, f->sent_val_off - at);
+		json_append_value(b, &t->rs, f);
+		at = i + 1 < t->rs.n_fields ? t->rs.fields[i + 1].sent_key_off : t->sent.len - 1;
+	}
+	buf_append(b, t->sent.data + at, t->sent.len - at);
+	if (b->failed)
+		return false;
+	tmp = t->sent;
+	t->sent = t->sent_safe;
+	t->sent_safe = tmp;
+	return true;
 }

@@ -31,6 +31,30 @@ typedef bool (*RecordSink) (void *ctx, const SurveyRecord *rec);
 typedef bool (*RejectSink) (void *ctx, const char *raw, size_t raw_len,
 							const char *reason, uint64_t seq);
 
+/*
+ * TransformPrivacy: personal data protection, applied to every record
+ * before any sink sees it. mode[f] for f = SF_ANI, SF_CUSTOMER_ID,
+ * SF_AGENT_DNI (every other field is always kept). The value of a record
+ * key that names one of them (in any case: "ani", "ANI") becomes, with
+ * PRIVACY_HASH, "hmac:" and the 64 hex digits of HMAC-SHA256(key, value),
+ * value being the text the column would hold; with PRIVACY_DROP, null.
+ * Placeholders and nulls stay as they are, and a value that already has
+ * the "hmac:" form is kept, so a body written with protected values gives
+ * the same record again. Everything built from the record holds the
+ * protected value: its columns, extras, a reject's raw text, raw (want_raw).
+ * key is borrowed for the transform's life.
+ */
+typedef struct TransformPrivacy
+{
+	PrivacyMode mode[SF_COUNT];
+	const unsigned char *key;	/* HMAC key; needed when a mode is PRIVACY_HASH */
+	size_t		key_len;
+} TransformPrivacy;
+
+/* "hmac:" + 64 hex digits */
+#define TRANSFORM_HASH_PREFIX "hmac:"
+#define TRANSFORM_HASH_LEN (5 + 64)
+
 typedef struct TransformOptions
 {
 	bool		want_raw;		/* fill rec->raw for every record */
@@ -42,6 +66,7 @@ typedef struct TransformOptions
 	 * the window ..."). Both 0: no check. */
 	int64_t		window_from;
 	int64_t		window_to;
+	TransformPrivacy privacy;	/* all PRIVACY_KEEP (zero): no change */
 } TransformOptions;
 
 typedef enum EnvelopeData
@@ -101,5 +126,13 @@ bool		transform_is_decimal(const char *s, size_t n);
 /* Can PostgreSQL numeric (and jsonb) hold the JSON number s? A number it
  * cannot hold (1e200000) goes on as a JSON string of its text. */
 bool		transform_number_fits_numeric(const char *s, size_t n);
+/* True when some mode of p is not PRIVACY_KEEP. */
+bool		transform_privacy_active(const TransformPrivacy *p);
+/* "hmac:" + hex HMAC-SHA256(key, s[0..n)) into out, NUL-terminated. */
+void		transform_privacy_hash(const unsigned char *key, size_t key_len,
+								   const char *s, size_t n,
+								   char out[TRANSFORM_HASH_LEN + 1]);
+/* True when s has the form transform_privacy_hash writes. */
+bool		transform_is_protected(const char *s, size_t n);
 
 #endif							/* WVETL_TRANSFORM_H */

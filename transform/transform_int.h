@@ -10,6 +10,7 @@
 #include "common/buf.h"
 #include "common/etl.h"
 #include "common/record.h"
+#include "transform/transform.h"
 
 typedef enum FieldKind
 {
@@ -29,6 +30,11 @@ typedef struct RawField
 	size_t		val_len;
 	FieldKind	kind;
 	unsigned	cleaned;		/* TEXT_* flags of the key and value strings */
+	bool		is_protected;	/* privacy_apply replaced the value */
+	/* want_raw: where the key (its ',' included) and the value start in
+	 * the record as sent (Transform.sent) */
+	size_t		sent_key_off;
+	size_t		sent_val_off;
 } RawField;
 
 /* A q<N> answer before sorting and de-duplication. */
@@ -77,6 +83,9 @@ RecordVerdict record_type(RecordScratch *rs, uint64_t seq, bool want_raw,
 bool		record_build_raw(RecordScratch *rs);
 bool		record_in_window(RecordScratch *rs, const SurveyRecord *rec, int64_t from,
 							 int64_t to);
+
+/* privacy.c */
+bool		privacy_apply(RecordScratch *rs, const TransformPrivacy *p);
 
 /* json_text.c */
 bool		json_append_string(Buf *b, const char *s, size_t n);

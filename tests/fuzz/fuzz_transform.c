@@ -3,7 +3,7 @@
  *   libFuzzer target over the transform (make fuzz). Each input is a body,
  *   fed twice: whole, and in chunks whose sizes come from a hash of the
  *   input (so the fuzzer varies chunking as it varies bytes). The options
- *   (want_raw, small limits) come from the same hash. Checked on every run:
+ *   (want_raw, small limits, privacy modes) come from the same hash. Checked on every run:
  *     - both feeds agree: same success, same error (byte offsets aside),
  *       the same records and rejects, in the same order, byte for byte;
  *     - seq numbers count 0, 1, 2... over records and rejects together,
@@ -358,6 +358,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		opt.max_record_bytes = 256 + (h >> 40) % 1024;
 		opt.max_depth = 2 + (int) ((h >> 50) % 8);
 	}
+	/* personal data protected (hash or drop) in a third of the runs */
+	opt.privacy.mode[SF_ANI] = (PrivacyMode) ((h >> 20) % 3);
+	opt.privacy.mode[SF_AGENT_DNI] = (PrivacyMode) ((h >> 22) % 3);
+	opt.privacy.key = (const unsigned char *) "fuzz-key-0123456789";
+	opt.privacy.key_len = 19;
 
 	whole.as_sent = chunked.as_sent = opt.want_raw;
 	run_feed(data, size, &opt, 0, &whole);

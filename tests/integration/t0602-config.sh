@@ -23,7 +23,7 @@ source_of()
 
 wv_expect 0 config
 assert_eq "# configuration file: $WV_CONF" "$(head -n 1 "$WV_TMP/out")" "config names the file read"
-assert_eq 27 "$(grep -c '^[a-z]*\.[a-z_]* *= ' "$WV_TMP/out")" "config prints every key"
+assert_eq 31 "$(grep -c '^[a-z]*\.[a-z_]* *= ' "$WV_TMP/out")" "config prints every key"
 assert_eq "*** (${#WV_TOKEN} characters)" "$(value api.token)" "token masked"
 line=$(grep -n '^token' "$WV_CONF" | cut -d: -f1)
 assert_eq "$WV_CONF:$line" "$(source_of api.token)" "the token's source is FILE:LINE"

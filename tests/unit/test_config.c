@@ -528,6 +528,65 @@ test_insecure_file(void **state)
 	}
 }
 
+/* privacy.*: keep, hash or drop; hash needs a readable key file of at
+ * least 16 bytes, read without its final newline, never printed. */
+static void
+test_privacy(void **state)
+{
+	char		err[ETL_ERRLEN] = "";
+	char	   *key = write_ini("0123456789abcdefXYZ\n", 0644);
+	char	   *shortkey = write_ini("short\n", 0600);
+	char		ini[512];
+	char	   *text = NULL;
+	size_t		len = 0;
+	FILE	   *f;
+	EtlConfig	cfg;
+
+	(void) state;
+	load_ok(&cfg, "[privacy]\nani = drop\n");
+	assert_int_equal(cfg.privacy_ani, PRIVACY_DROP);
+	assert_int_equal(cfg.privacy_customer_id, PRIVACY_KEEP);
+	assert_true(config_finish(&cfg, err));
+	assert_null(cfg.privacy_key);
+	config_free(&cfg);
+
+	config_init(&cfg);
+	assert_false(config_set(&cfg, "privacy.ani=sha", err));
+	assert_string_equal(err, "--set: privacy.ani: invalid value \"sha\" (expected keep, hash or drop)");
+	assert_true(config_set(&cfg, "privacy.agent_dni=hash", err));
+	assert_false(config_finish(&cfg, err));
+	assert_non_null(strstr(err, "hash needs privacy.key_file"));
+	assert_true(config_set(&cfg, "privacy.key_file=/nonexistent/key", err));
+	assert_false(config_finish(&cfg, err));
+	assert_non_null(strstr(err, "privacy.key_file /nonexistent/key cannot be read"));
+	config_free(&cfg);
+
+	snprintf(ini, sizeof(ini), "[privacy]\nagent_dni = hash\nkey_file = %s\n", shortkey);
+	load_ok(&cfg, ini);
+	assert_false(config_finish(&cfg, err));
+	assert_non_null(strstr(err, "holds 5 bytes; the key must have at least 16"));
+	assert_null(strstr(err, "short"));
+	config_free(&cfg);
+
+	snprintf(ini, sizeof(ini), "[privacy]\nani = hash\nkey_file = %s\n", key);
+	load_ok(&cfg, ini);
+	assert_true(config_finish(&cfg, err));
+	assert_int_equal(cfg.privacy_key_len, 19);
+	assert_memory_equal(cfg.privacy_key, "0123456789abcdefXYZ", 19);
+	assert_true(cfg.key_insecure);
+	f = open_memstream(&text, &len);
+	config_print(&cfg, f);
+	fclose(f);
+	assert_non_null(strstr(text, "privacy.ani            = hash"));
+	assert_null(strstr(text, "0123456789abcdef"));
+	free(text);
+	config_free(&cfg);
+	unlink(key);
+	unlink(shortkey);
+	free(key);
+	free(shortkey);
+}
+
 /* config_print: the token and the database password never show; each
  * value names its source, a file value with file:line. */
 static void
@@ -634,7 +693,7 @@ test_print_help(void **state)
 	fclose(f);
 	for (char *p = text; *p; p++)
 		lines += *p == '\n';
-	assert_int_equal(lines, 27);
+	assert_int_equal(lines, 31);
 	assert_non_null(strstr(text, "  database.conninfo      \"\"             "));
 	assert_non_null(strstr(text, "  api.token              -              "));
 	free(text);
@@ -900,6 +959,7 @@ main(void)
 		cmocka_unit_test(test_operation_errors),
 		cmocka_unit_test(test_token_file),
 		cmocka_unit_test(test_print_operations),
+		cmocka_unit_test(test_privacy),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
