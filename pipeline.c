@@ -45,7 +45,8 @@ typedef enum AttemptResult
 	AT_CONFLICT,
 	AT_FAILED,
 	AT_QUOTA,
-	AT_INTERRUPTED
+	AT_INTERRUPTED,
+	AT_ARCHIVE_LOST				/* committed, but its archive file is not kept */
 } AttemptResult;
 
 /* One attempt at one window: the context every sink receives. */
@@ -523,7 +524,10 @@ body_classify(Attempt *a, ApiResult *res, ApiOutcome *o, char *why)
 /*
  * attempt_commit: an answer with records (API_OK) or none (API_EMPTY):
  * commit the window, then the archive file. An empty answer's 404 body is
- * archived too: replayed, it is an empty window.
+ * archived too: replayed, it is an empty window. The archive is a promise
+ * archive.dir makes: a window whose file cannot be written whole (a full
+ * disk shows at the end of the gzip stream) is not committed; one whose
+ * file cannot be renamed after the commit fails the run (AT_ARCHIVE_LOST).
  */
 static AttemptResult
 attempt_commit(Attempt *a, int64_t from, int64_t to, ApiOutcome o, const ApiResult *res,
@@ -538,7 +542,7 @@ attempt_commit(Attempt *a, int64_t from, int64_t to, ApiOutcome o, const ApiResu
 
 		window_name(from, to, name, sizeof(name));
 		log_info("extract", "window %s: no records (%s)", name, res->message);
-		/* a failed write fails archive_commit, which says so; a
+		/* a failed write fails archive_finish, which says so; a
 		 * protected window's archive is its (empty) records array */
 		if (res->body != NULL && !a->archive_records)
 			(void) archive_write(a->archive, res->body, res->body_len);
@@ -550,6 +554,11 @@ attempt_commit(Attempt *a, int64_t from, int64_t to, ApiOutcome o, const ApiResu
 		}
 	}
 	archive_close(a);
+	if (!archive_finish(a->archive, errbuf))
+	{
+		etl_seterr(why, "archive: %s; the window is not loaded", errbuf);
+		return AT_FAILED;
+	}
 	r = window_commit(a, from, to, extra, why);
 	if (r == AT_DONE && a->archive != NULL)
 	{
@@ -557,7 +566,11 @@ attempt_commit(Attempt *a, int64_t from, int64_t to, ApiOutcome o, const ApiResu
 
 		a->archive = NULL;
 		if (!archive_commit(ar, errbuf))
-			log_warn("extract", "archive: %s", errbuf);
+		{
+			etl_seterr(why, "archive: %s; the window is loaded but its answer is not "
+					   "kept (backfill --reload of the window keeps it)", errbuf);
+			return AT_ARCHIVE_LOST;
+		}
 	}
 	return r;
 }
@@ -616,11 +629,15 @@ window_attempt(Pipeline *p, int64_t from, int64_t to, LoadMode mode, char *why)
 			r = outcome_result(&a, from, to, o, &res, &extra, why);
 	}
 
-	if (begun && r != AT_DONE && p->loader != NULL)
+	if (begun && r != AT_DONE && r != AT_ARCHIVE_LOST && p->loader != NULL)
 	{
+		uint64_t	kept = 0;
+
 		loader_window_abort(p->loader, why[0] ? why : "window abandoned");
-		if (a.keep_rejects && !loader_window_keep_rejects(p->loader))
+		if (a.keep_rejects && !loader_window_keep_rejects(p->loader, &kept))
 			log_error("load", "the window's rejected records could not be stored either");
+		/* they went to etl_reject: the run counts them (README, summary) */
+		p->stats.counts.rejects += kept;
 	}
 	if (a.spool != NULL)
 		fclose(a.spool);
@@ -766,6 +783,8 @@ window_load(Pipeline *p, int64_t from, int64_t to)
 				}
 			case AT_INTERRUPTED:
 				return fail(p, PIPE_INTERRUPTED, name, why);
+			case AT_ARCHIVE_LOST:
+				return fail(p, PIPE_FAILED, name, why);
 		}
 	}
 }

@@ -30,7 +30,7 @@ struct Archive
 	char	   *path;			/* final name; owned */
 	char	   *tmp;			/* path.tmp.PID; owned */
 	bool		failed;			/* sticky: a write failed */
-	char		err[128];		/* why, for archive_commit */
+	char		err[128];		/* why, for archive_finish and _commit */
 };
 
 static void archive_sanitize(const char *in, char *out, size_t outlen);
@@ -270,7 +270,42 @@ archive_write(Archive *a, const char *data, size_t len)
 }
 
 /*
- * archive_commit: finish the gzip stream, fsync, and rename the file to its
+ * archive_finish: end the gzip stream and fsync the temporary file, so that
+ * the file is whole on disk before anything counts on it (the window's
+ * commit, then archive_commit). False, errbuf saying why, when the disk
+ * refused any of it (full, gone): then the archive is failed and
+ * archive_commit refuses it too. Finishing twice is fine. NULL a: true.
+ */
+bool
+archive_finish(Archive *a, char *errbuf)
+{
+	int			zrc;
+
+	if (a == NULL)
+		return true;
+	if (!a->failed && a->gz != NULL)
+	{
+		zrc = gzclose_w(a->gz);
+		a->gz = NULL;
+		if (zrc != Z_OK)
+		{
+			a->failed = true;
+			snprintf(a->err, sizeof(a->err), "%s",
+					 zrc == Z_ERRNO ? strerror(errno) : zError(zrc));
+		}
+		else if (fsync(a->fd) != 0)
+		{
+			a->failed = true;
+			snprintf(a->err, sizeof(a->err), "fsync: %s", strerror(errno));
+		}
+	}
+	if (a->failed)
+		etl_seterr(errbuf, "cannot write %s: %s", a->tmp, a->err);
+	return !a->failed;
+}
+
+/*
+ * archive_commit: finish the file (archive_finish) and rename it to its
  * final name. Frees a whatever happens; on failure the temporary file is
  * removed and errbuf says why. NULL a: true.
  */
@@ -278,28 +313,11 @@ bool
 archive_commit(Archive *a, char *errbuf)
 {
 	bool		ok = false;
-	int			zrc;
 
 	if (a == NULL)
 		return true;
-	if (a->failed)
-	{
-		etl_seterr(errbuf, "cannot write %s: %s", a->tmp, a->err);
+	if (!archive_finish(a, errbuf))
 		goto cleanup;
-	}
-	zrc = gzclose_w(a->gz);
-	a->gz = NULL;
-	if (zrc != Z_OK)
-	{
-		etl_seterr(errbuf, "cannot finish %s: %s", a->tmp,
-				   zrc == Z_ERRNO ? strerror(errno) : zError(zrc));
-		goto cleanup;
-	}
-	if (fsync(a->fd) != 0)
-	{
-		etl_seterr(errbuf, "cannot fsync %s: %s", a->tmp, strerror(errno));
-		goto cleanup;
-	}
 	if (rename(a->tmp, a->path) != 0)
 	{
 		etl_seterr(errbuf, "cannot rename %s to %s: %s", a->tmp, a->path,

@@ -106,13 +106,16 @@ bool		extract_file(const char *path, ExtractSink sink, void *ctx, char *errbuf);
 /*
  * The raw archive: archive_open creates DIR/OPERATION/YYYY/MM/
  * REPORT_FROM_TO.json.gz.tmp (times compact, local); archive_write appends
- * (gzip); archive_commit closes and renames it without .tmp; archive_abort
- * removes it. A NULL Archive is accepted by every call (no archive).
+ * (gzip); archive_finish ends the stream and fsyncs the file (a full disk
+ * shows here); archive_commit finishes it if need be and renames it without
+ * .tmp; archive_abort removes it. A NULL Archive is accepted by every call
+ * (no archive).
  */
 typedef struct Archive Archive;
 Archive    *archive_open(const char *dir, const char *operation, const char *report,
 						 int64_t from, int64_t to, char *errbuf);
 bool		archive_write(Archive *a, const char *data, size_t len);
+bool		archive_finish(Archive *a, char *errbuf);
 bool		archive_commit(Archive *a, char *errbuf);	/* frees a */
 void		archive_abort(Archive *a);	/* frees a */
 

@@ -149,8 +149,9 @@ WindowResult loader_window_commit(Loader *l, int64_t new_watermark,
 void		loader_window_abort(Loader *l, const char *reason);
 
 /* After loader_window_abort: store that window's rejects on their own (a
- * window failed by api.max_rejects keeps its rejects in etl_reject). */
-bool		loader_window_keep_rejects(Loader *l);
+ * window failed by api.max_rejects keeps its rejects in etl_reject);
+ * *kept: how many. */
+bool		loader_window_keep_rejects(Loader *l, uint64_t *kept);
 
 /*
  * The operation's time zone (load/timezone.c). loader_timezone_check:

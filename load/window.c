@@ -880,15 +880,18 @@ loader_window_abort(Loader *l, const char *reason)
  * loader_window_keep_rejects: store the rejects of the window just rolled
  * back (kept in the spool, see reject_spool_add) in a transaction of their
  * own: a window failed by api.max_rejects loads none of its records, but
- * its rejects stay in etl_reject, as the contract says. Logs on failure.
+ * its rejects stay in etl_reject, as the contract says. *kept: how many
+ * were stored. Logs on failure.
  */
 bool
-loader_window_keep_rejects(Loader *l)
+loader_window_keep_rejects(Loader *l, uint64_t *kept)
 {
 	static const char what[] = "COPY of rejected records";
+	uint64_t	n = l->spooled_rejects;
 	bool		ok = false;
 
-	if (l->in_window || l->spooled_rejects == 0)
+	*kept = 0;
+	if (l->in_window || n == 0)
 		return !l->in_window;
 	if (!pg_command(l->conn, "beginning the reject transaction", "BEGIN", 0, NULL))
 		return false;
@@ -907,5 +910,7 @@ done:
 	if (!ok)
 		(void) pg_command(l->conn, "rolling back the rejects", "ROLLBACK", 0, NULL);
 	reject_spool_reset(l);
+	if (ok)
+		*kept = n;
 	return ok;
 }

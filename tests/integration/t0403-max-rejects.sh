@@ -13,7 +13,8 @@
 #   none of the window's records committed (survey tables' checksum and
 #   etl_window unchanged) but its 3 rejects kept in etl_reject (contract:
 #   "rejects are kept in etl_reject either way"; once, however often the
-#   window fails), and no retry (the same answer would fail again); =3 and
+#   window fails) and counted in the summary and etl_run (rejects=3,
+#   records=0), and no retry (the same answer would fail again); =3 and
 #   =10% (7.5% rejected) load it.
 
 wv_expect 0 backfill --from 2026-01-05 --to 2026-01-07
@@ -66,6 +67,10 @@ too_many()
 	                        WHERE window_from = '2026-01-07 00:00:00-05' AND raw_md5 = md5(raw_record)")" \
 		"max_rejects=$1: the kept rejects name their window"
 	assert_eq $((before + 1)) "$(wv_stat 's["data_requests"]')" "max_rejects=$1: not retried"
+	assert_contains "$(tail -n 1 "$WV_TMP/err")" " status=failed windows=0 skipped=0 records=0 inserted=0 updated=0 duplicates=0 rejects=3 " \
+		"max_rejects=$1: the summary counts the 3 rejects kept, no record"
+	assert_eq "failed 0 3" "$(psql_q "SELECT status, records, rejects FROM wolkvox.etl_run ORDER BY run_id DESC LIMIT 1" | tr '|' ' ')" \
+		"max_rejects=$1: so does etl_run"
 }
 too_many 2 2
 too_many 5% 5%
