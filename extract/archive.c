@@ -19,7 +19,7 @@
 #include "extract/extract.h"
 
 #define ARCHIVE_DIR_MODE	0750
-#define ARCHIVE_FILE_MODE	0640	/* bodies hold phone numbers and names */
+/* Files are 0600 (mkostemp's mode): bodies hold phone numbers and names. */
 #define ARCHIVE_GZ_MODE		"wb6"
 #define EXTRACT_CHUNK		(64 * 1024)
 
@@ -28,7 +28,7 @@ struct Archive
 	gzFile		gz;				/* writes through a dup of fd */
 	int			fd;				/* kept to fsync after gzclose */
 	char	   *path;			/* final name; owned */
-	char	   *tmp;			/* path.tmp.PID; owned */
+	char	   *tmp;			/* path.tmp.XXXXXX, made unique by mkostemp; owned */
 	bool		failed;			/* sticky: a write failed */
 	char		err[128];		/* why, for archive_finish and _commit */
 };
@@ -127,7 +127,7 @@ archive_paths(Archive *a, const char *dir, const char *operation,
 		etl_seterr(errbuf, "out of memory");
 		goto cleanup;
 	}
-	if (asprintf(&a->tmp, "%s.tmp.%ld", a->path, (long) getpid()) < 0)
+	if (asprintf(&a->tmp, "%s.tmp.XXXXXX", a->path) < 0)
 	{
 		a->tmp = NULL;
 		etl_seterr(errbuf, "out of memory");
@@ -141,15 +141,18 @@ cleanup:
 }
 
 /*
- * archive_create: open a->tmp and a gzip stream on a dup of its descriptor
- * (gzclose closes the dup; a->fd stays ours for fsync).
+ * archive_create: create a->tmp under a name no one could have guessed
+ * (mkostemp fills its XXXXXX: O_CREAT | O_EXCL, so it never opens a file
+ * or follows a symbolic link someone planted there, mode 0600), and a
+ * gzip stream on a dup of its descriptor (gzclose closes the dup; a->fd
+ * stays ours for fsync).
  */
 static bool
 archive_create(Archive *a, char *errbuf)
 {
 	int			gzfd;
 
-	a->fd = open(a->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, ARCHIVE_FILE_MODE);
+	a->fd = mkostemp(a->tmp, O_CLOEXEC);
 	if (a->fd < 0)
 	{
 		etl_seterr(errbuf, "cannot create %s: %s", a->tmp, strerror(errno));

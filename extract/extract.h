@@ -105,11 +105,12 @@ bool		extract_file(const char *path, ExtractSink sink, void *ctx, char *errbuf);
 
 /*
  * The raw archive: archive_open creates DIR/OPERATION/YYYY/MM/
- * REPORT_FROM_TO.json.gz.tmp (times compact, local); archive_write appends
- * (gzip); archive_finish ends the stream and fsyncs the file (a full disk
- * shows here); archive_commit finishes it if need be and renames it without
- * .tmp; archive_abort removes it. A NULL Archive is accepted by every call
- * (no archive).
+ * REPORT_FROM_TO.json.gz.tmp.XXXXXX (times compact, local; a unique name,
+ * created O_EXCL, mode 0600); archive_write appends (gzip); archive_finish
+ * ends the stream and fsyncs the file (a full disk shows here);
+ * archive_commit finishes it if need be and renames it without
+ * .tmp.XXXXXX; archive_abort removes it. A NULL Archive is accepted by
+ * every call (no archive).
  */
 typedef struct Archive Archive;
 Archive    *archive_open(const char *dir, const char *operation, const char *report,

@@ -350,7 +350,7 @@ test_archive_round_trip(void **state)
 	assert_true(archive_commit(a, errbuf));
 	assert_int_equal(dir_count(month), 1);
 	assert_int_equal(stat(path, &st), 0);
-	assert_int_equal(st.st_mode & 0777, 0640);
+	assert_int_equal(st.st_mode & 0777, 0600);
 	assert_true(st.st_size > 0);
 
 	fp = fopen(path, "rb");
