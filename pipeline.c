@@ -293,6 +293,8 @@ envelope_outcome(const TransformEnvelope *env, char *why)
 		return API_OK;			/* " " or "200" or "0": success as seen in the wild */
 	msg = env->msg[0] ? env->msg : env->error;
 	etl_seterr(why, "API answered code %s: %s", env->code, msg);
+	/* the API's words reach a terminal and etl_run.error: no escapes */
+	etl_text_defang(why, true);
 	return api_classify(code, msg);
 }
 
@@ -676,8 +678,10 @@ fail(Pipeline *p, PipeStatus st, const char *name, const char *why)
 		why = "interrupted";
 	}
 	etl_seterr(p->stats.error, "window %s: %s", name, why);
-	/* it goes to etl_run.error too: no secret there either (rule 11) */
+	/* it goes to etl_run.error too: no secret there either (rule 11), and
+	 * no terminal escape (`wvetl status` shows it) */
 	log_scrub(p->stats.error, sizeof(p->stats.error));
+	etl_text_defang(p->stats.error, true);
 	return st;
 }
 

@@ -34,6 +34,15 @@ typedef struct EtlStr
 
 #define ETL_STR_NULL ((EtlStr) { NULL, 0 })
 
+/*
+ * Make s (NUL-terminated, changed in place) safe to show on a terminal:
+ * DEL and the C1 controls (U+0080..U+009F) become '?', and with c0 the C0
+ * controls too but tab (without it, a later escaping step shows them).
+ * Text from outside (the API's msg) can then neither move the cursor nor
+ * retitle the window nor fake a line. Returns s.
+ */
+char	   *etl_text_defang(char *s, bool c0);
+
 /* Format into errbuf (ETL_ERRLEN bytes); always NUL-terminates. */
 void		etl_seterr(char *errbuf, const char *fmt,...)
 			__attribute__((format(printf, 2, 3)));

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/etl.h"
 #include "common/log.h"
 
 #define LOG_LINE_MAX 4096
@@ -289,6 +290,12 @@ log_write(LogLevel level, const char *stage, const char *file, int line,
 	gettimeofday(&tv, NULL);
 	if (format == LOG_FORMAT_AUTO)
 		format = log_is_human() ? LOG_FORMAT_HUMAN : LOG_FORMAT_TEXT;
+	/* Whatever a message quotes, it cannot drive the terminal: the human
+	 * form shows no control character at all, key=value lines escape the
+	 * C0 ones (log_append_quoted) and lose DEL and C1 here; JSON escapes
+	 * what JSON must. */
+	if (format != LOG_FORMAT_JSON)
+		etl_text_defang(msg, format == LOG_FORMAT_HUMAN);
 
 	if (format == LOG_FORMAT_HUMAN)
 	{

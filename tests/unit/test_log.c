@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "common/etl.h"
 #include "common/log.h"
 
 static int	saved_stderr = -1;
@@ -125,6 +126,38 @@ test_json_line(void **state)
 	assert_string_equal(from_stage(out), "stage\":\"config\",\"msg\":\"x \\\"y\\\"\\n\\u0002\"}\n");
 	free(out);
 	log_set_format(LOG_FORMAT_TEXT);
+}
+
+/* No control character from a message reaches the terminal: the human
+ * form turns ESC, BEL, CR, LF, DEL and C1 (CSI U+009B) into '?';
+ * key=value lines escape C0 and lose DEL and C1; JSON escapes. */
+static void
+test_control_characters(void **state)
+{
+	const char *evil = "a\x1b[31mb\x1b]0;t\x07" "c\rd\ne\x7f\xc2\x9b" "2Jf\tg \xc3\xa9";
+	char	   *out;
+
+	(void) state;
+	log_set_level(LOG_INFO);
+	log_set_format(LOG_FORMAT_HUMAN);
+	capture_start();
+	log_error("extract", "%s", evil);
+	out = capture_end();
+	assert_non_null(strstr(out, "[extract] a?[31mb?]0;t?c?d?e??2Jf\tg \xc3\xa9\n"));
+	assert_null(strchr(out, '\x1b'));
+	free(out);
+
+	log_set_format(LOG_FORMAT_TEXT);
+	capture_start();
+	log_error("extract", "%s", evil);
+	out = capture_end();
+	assert_non_null(strstr(out, "msg=\"a\\u001b[31mb\\u001b]0;t\\u0007c\\u000dd\\ne??2Jf\\tg \xc3\xa9\"\n"));
+	free(out);
+
+	char		s[] = "x\x1by\xc2\x85z\xc2\xa0\x7f\n";
+
+	assert_string_equal(etl_text_defang(s, false), "x\x1by?z\xc2\xa0?\n");
+	assert_string_equal(etl_text_defang(s, true), "x?y?z\xc2\xa0??");
 }
 
 static void
@@ -333,6 +366,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kv_line),
 		cmocka_unit_test(test_json_line),
+		cmocka_unit_test(test_control_characters),
 		cmocka_unit_test(test_secrets_scrubbed),
 		cmocka_unit_test(test_many_secrets),
 		cmocka_unit_test(test_operation_named),
