@@ -455,7 +455,8 @@ static void
 setup_logging(const CliOptions *cli, const EtlConfig *cfg)
 {
 	LogLevel	level = LOG_INFO;
-	char	   *password = config_conninfo_password(cfg->conninfo);
+	char	   *secrets[4];
+	size_t		nsecrets = config_conninfo_secrets(cfg->conninfo, secrets, 4);
 
 	if (cfg->log_level != NULL)
 		(void) log_parse_level(cfg->log_level, &level);
@@ -471,11 +472,14 @@ setup_logging(const CliOptions *cli, const EtlConfig *cfg)
 	log_add_secret(cfg->token);
 	for (int i = 0; i < cfg->nops; i++)
 		log_add_secret(cfg->ops[i].token);
-	log_add_secret(password);
 	log_add_secret(getenv("PGPASSWORD"));
 	for (int i = -1; i < cfg->nops; i++)
 		add_key_secret(i < 0 ? cfg : &cfg->ops[i]);
-	free(password);
+	while (nsecrets > 0)
+	{
+		log_add_secret(secrets[--nsecrets]);
+		free(secrets[nsecrets]);
+	}
 }
 
 /* token_file_of: the group/other-readable token file of the top level
@@ -599,8 +603,9 @@ main(int argc, char **argv)
 	}
 	setup_logging(&cli, &cfg);
 	if (cfg.insecure_file)
-		log_warn("config", "%s holds api.token and is readable by group or others; "
-				 "chmod 600 it (or use $WOLKVOX_TOKEN)", cfg.path);
+		log_warn("config", "%s holds %s and is readable by group or others; chmod 600 it "
+				 "(or put the token in $WOLKVOX_TOKEN, a password in ~/.pgpass)",
+				 cfg.path, cfg.insecure_what);
 	warn_token_files(&cfg);
 	for (int i = -1; i < cfg.nops; i++)
 	{

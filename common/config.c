@@ -10,6 +10,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <glib.h>
+#include <libpq-fe.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -19,11 +21,14 @@
 
 /* NAMEDATALEN - 1: PostgreSQL cuts longer identifiers, with a notice. */
 #define PG_NAME_MAX 63
+/* Wolkvox server codes are four digits (0010); room for whatever comes. */
+#define SERVER_CODE_MAX 16
 
 static const char *config_where(const EtlConfig *cfg, const char *section,
 								const char *name, char *out, size_t size);
-static bool conninfo_password_span(const char *s, size_t *start, size_t *len);
 static bool privacy_key_load(EtlConfig *cfg, char *errbuf);
+static bool config_check_endpoint(const EtlConfig *cfg, char *errbuf);
+static bool config_check_conninfo(const EtlConfig *cfg, char *errbuf);
 
 bool
 config_apply_env(EtlConfig *cfg, char *errbuf)
@@ -299,6 +304,98 @@ privacy_key_load(EtlConfig *cfg, char *errbuf)
 }
 
 /*
+ * host_is_loopback: "localhost", 127.0.0.0/8 or ::1 (as GUri gives an
+ * IPv6 host: without brackets). curl resolves "localhost" to the loopback
+ * interface itself, never through DNS.
+ */
+static bool
+host_is_loopback(const char *host)
+{
+	unsigned	a;
+	unsigned	b;
+	unsigned	c;
+	unsigned	d;
+	char		end;
+
+	if (host == NULL)
+		return false;
+	if (g_ascii_strcasecmp(host, "localhost") == 0 || strcmp(host, "::1") == 0)
+		return true;
+	return sscanf(host, "%u.%u.%u.%u%c", &a, &b, &c, &d, &end) == 4 && a == 127 &&
+		b < 256 && c < 256 && d < 256;
+}
+
+/*
+ * config_check_endpoint: api.server is a server code, and api.base_url an
+ * https:// URL (http:// only to this machine). The server code goes into
+ * the host name: "0010.evil.com#" would send the token to evil.com, so
+ * only what Wolkvox's codes are made of is taken (1 to 16 letters and
+ * digits). Plain http would send the token in clear, so it is refused
+ * but for a loopback host (the mock API of the tests and the demo, a local
+ * TLS-terminating proxy). False with errbuf set (exit 2).
+ */
+static bool
+config_check_endpoint(const EtlConfig *cfg, char *errbuf)
+{
+	char		where[ETL_ERRLEN];
+	GUri	   *uri;
+	const char *scheme;
+	bool		ok;
+
+	if (cfg->server != NULL && *cfg->server != '\0' &&
+		(strlen(cfg->server) > SERVER_CODE_MAX ||
+		 strspn(cfg->server, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+		 != strlen(cfg->server)))
+	{
+		etl_seterr(errbuf, "%sapi.server must be the operation's server code, 1 to %d letters "
+				   "or digits (as in https://wv0010.wolkvox.com): it goes into the host name; "
+				   "use api.base_url for a whole URL",
+				   config_where(cfg, "api", "server", where, sizeof(where)), SERVER_CODE_MAX);
+		return false;
+	}
+	if (cfg->base_url == NULL || *cfg->base_url == '\0')
+		return true;
+	uri = g_uri_parse(cfg->base_url, G_URI_FLAGS_NONE, NULL);
+	scheme = uri != NULL ? g_uri_get_scheme(uri) : NULL;
+	ok = scheme != NULL && g_uri_get_host(uri) != NULL && *g_uri_get_host(uri) != '\0' &&
+		(g_ascii_strcasecmp(scheme, "https") == 0 ||
+		 (g_ascii_strcasecmp(scheme, "http") == 0 && host_is_loopback(g_uri_get_host(uri))));
+	if (!ok)
+		etl_seterr(errbuf, "%sapi.base_url must be an https:// URL (http:// only to this "
+				   "machine: localhost, 127.0.0.1, ::1), so that the token never travels in clear",
+				   config_where(cfg, "api", "base_url", where, sizeof(where)));
+	if (uri != NULL)
+		g_uri_unref(uri);
+	return ok;
+}
+
+/*
+ * config_check_conninfo: libpq can parse database.conninfo. Its own
+ * message is not shown: it may quote a piece of a password.
+ */
+static bool
+config_check_conninfo(const EtlConfig *cfg, char *errbuf)
+{
+	char		where[ETL_ERRLEN];
+	char	   *err = NULL;
+	PQconninfoOption *opts;
+
+	if (cfg->conninfo == NULL || *cfg->conninfo == '\0')
+		return true;
+	if ((opts = PQconninfoParse(cfg->conninfo, &err)) != NULL)
+	{
+		PQconninfoFree(opts);
+		return true;
+	}
+	PQfreemem(err);
+	etl_seterr(errbuf, "%sdatabase.conninfo is not a connection string libpq can read (not "
+			   "shown: it may hold a password); check its quoting: a value with blanks goes "
+			   "in single quotes",
+			   config_where(cfg, "database", "conninfo", where, sizeof(where)));
+	return false;
+}
+
+/*
  * finish_operation: the checks and derived values of one operation's keys
  * (the top level's in a file without [operation NAME] sections).
  */
@@ -334,7 +431,7 @@ finish_operation(EtlConfig *cfg, char *errbuf)
 	}
 	if (!privacy_key_load(cfg, errbuf))
 		return false;
-	if (!resolve_token(cfg, errbuf))
+	if (!resolve_token(cfg, errbuf) || !config_check_endpoint(cfg, errbuf))
 		return false;
 	/* the top level of a file with sections is no operation: no name */
 	if ((cfg->operation == NULL || *cfg->operation == '\0') && cfg->nops == 0)
@@ -387,6 +484,8 @@ config_finish(EtlConfig *cfg, char *errbuf)
 				   cfg->schema ? cfg->schema : "");
 		return false;
 	}
+	if (!config_check_conninfo(cfg, errbuf))
+		return false;
 	if (cfg->nops > 0 && cfg->source[opidx] != CONF_DEFAULT)
 	{
 		etl_seterr(errbuf, "%ssync.operation names the one operation of a file without "
@@ -451,110 +550,91 @@ config_endpoint(const EtlConfig *cfg)
 }
 
 /*
- * conninfo_password_span: where the password is in a libpq connection
- * string: the value of a "password" keyword (key = value form, quoted or
- * not), or the part after ':' of a URI's user info, or a URI's
- * "password=" query parameter. False when there is none.
+ * conninfo_append_value: v as a libpq key=value value: bare when it can
+ * be, else single-quoted with ' and \ escaped.
  */
-static bool
-conninfo_password_span(const char *s, size_t *start, size_t *len)
+static void
+conninfo_append_value(GString *g, const char *v)
 {
-	const char *p;
-
-	if (strncmp(s, "postgresql://", 13) == 0 || strncmp(s, "postgres://", 11) == 0)
+	if (*v != '\0' && strpbrk(v, " \t\n\r\f\v'\\") == NULL)
 	{
-		const char *auth = strstr(s, "://") + 3;
-		size_t		hostlen = strcspn(auth, "/?");
-		const char *at = memchr(auth, '@', hostlen);
-		const char *colon = at ? memchr(auth, ':', (size_t) (at - auth)) : NULL;
-
-		if (colon != NULL)
-		{
-			*start = (size_t) (colon + 1 - s);
-			*len = (size_t) (at - colon - 1);
-			return true;
-		}
-		for (p = strchr(auth, '?'); p != NULL; p = strchr(p + 1, '&'))
-		{
-			if (strncmp(p + 1, "password=", 9) == 0)
-			{
-				*start = (size_t) (p + 10 - s);
-				*len = strcspn(p + 10, "&");
-				return true;
-			}
-		}
-		return false;
+		g_string_append(g, v);
+		return;
 	}
-	for (p = s; *p != '\0';)
+	g_string_append_c(g, '\'');
+	for (; *v; v++)
 	{
-		const char *key;
-		size_t		keylen;
-
-		while (isspace((unsigned char) *p))
-			p++;
-		key = p;
-		while (*p != '\0' && *p != '=' && !isspace((unsigned char) *p))
-			p++;
-		keylen = (size_t) (p - key);
-		while (isspace((unsigned char) *p))
-			p++;
-		if (*p != '=')
-			return false;		/* not key = value: libpq will say why */
-		for (p++; isspace((unsigned char) *p); p++)
-			;
-		if (*p == '\'')
-		{
-			const char *v = ++p;
-
-			while (*p != '\0' && *p != '\'')
-				p += (*p == '\\' && p[1] != '\0') ? 2 : 1;
-			if (keylen == 8 && strncmp(key, "password", 8) == 0)
-			{
-				*start = (size_t) (v - s);
-				*len = (size_t) (p - v);
-				return true;
-			}
-			if (*p == '\'')
-				p++;
-		}
-		else
-		{
-			const char *v = p;
-
-			while (*p != '\0' && !isspace((unsigned char) *p))
-				p++;
-			if (keylen == 8 && strncmp(key, "password", 8) == 0)
-			{
-				*start = (size_t) (v - s);
-				*len = (size_t) (p - v);
-				return true;
-			}
-		}
+		if (*v == '\'' || *v == '\\')
+			g_string_append_c(g, '\\');
+		g_string_append_c(g, *v);
 	}
-	return false;
+	g_string_append_c(g, '\'');
 }
 
+/*
+ * config_mask_conninfo: see config.h. libpq parses the string
+ * (PQconninfoParse: both forms, URI percent-escapes, quoting, a keyword
+ * given twice), and the options it sets are written back as key=value in
+ * libpq's order, each option libpq itself never shows (dispchar "*":
+ * password, sslpassword) as ***. So no spelling of a password can slip
+ * through a parser of our own. A string libpq cannot parse is not shown
+ * at all: where it goes wrong may be inside a password.
+ */
 void
 config_mask_conninfo(const char *conninfo, char *out, size_t size)
 {
-	size_t		start;
-	size_t		len;
+	char	   *err = NULL;
+	PQconninfoOption *opts = PQconninfoParse(conninfo, &err);
+	GString    *g;
 
-	if (conninfo_password_span(conninfo, &start, &len) && len > 0)
-		snprintf(out, size, "%.*s***%s", (int) start, conninfo, conninfo + start + len);
-	else
-		snprintf(out, size, "%s", conninfo);
+	if (opts == NULL)
+	{
+		PQfreemem(err);
+		snprintf(out, size, "*** (libpq cannot parse it; not shown)");
+		return;
+	}
+	g = g_string_new(NULL);
+	for (PQconninfoOption *o = opts; o->keyword != NULL; o++)
+	{
+		if (o->val == NULL)
+			continue;
+		if (g->len > 0)
+			g_string_append_c(g, ' ');
+		g_string_append_printf(g, "%s=", o->keyword);
+		if (o->dispchar != NULL && o->dispchar[0] == '*')
+			g_string_append(g, "***");
+		else
+			conninfo_append_value(g, o->val);
+	}
+	snprintf(out, size, "%s", g->str);
+	g_string_free(g, TRUE);
+	PQconninfoFree(opts);
 }
 
-char *
-config_conninfo_password(const char *conninfo)
+/*
+ * config_conninfo_secrets: see config.h. The values of the options libpq
+ * marks secret (dispchar "*"), as libpq reads them.
+ */
+size_t
+config_conninfo_secrets(const char *conninfo, char **out, size_t max)
 {
-	size_t		start;
-	size_t		len;
+	PQconninfoOption *opts;
+	char	   *err = NULL;
+	size_t		n = 0;
 
-	if (conninfo == NULL || !conninfo_password_span(conninfo, &start, &len) || len == 0)
-		return NULL;
-	return strndup(conninfo + start, len);
+	if (conninfo == NULL || (opts = PQconninfoParse(conninfo, &err)) == NULL)
+	{
+		PQfreemem(err);
+		return 0;
+	}
+	for (PQconninfoOption *o = opts; o->keyword != NULL && n < max; o++)
+	{
+		if (o->val != NULL && o->val[0] != '\0' && o->dispchar != NULL &&
+			o->dispchar[0] == '*' && (out[n] = strdup(o->val)) != NULL)
+			n++;
+	}
+	PQconninfoFree(opts);
+	return n;
 }
 
 /* print_key: "section.key = value  # source" for key idx of cfg. */

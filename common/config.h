@@ -104,7 +104,8 @@ struct EtlConfig
 	/* bookkeeping */
 	char	   *path;			/* the file read, or NULL */
 	char	   *endpoint;		/* built by config_finish */
-	bool		insecure_file;	/* the file holding a token is group/other readable */
+	bool		insecure_file;	/* the file holds a secret and is group/other readable */
+	const char *insecure_what;	/* which: "api.token", "a password in database.conninfo" */
 	char	   *insecure_token_file;	/* api.token_file, when group/other readable */
 	char	   *privacy_key;	/* secret: privacy.key_file's bytes, when a mode is hash */
 	size_t		privacy_key_len;
@@ -156,13 +157,15 @@ const char *config_endpoint(const EtlConfig *cfg);
  * variables libpq reads (PGPASSWORD masked). */
 void		config_print(const EtlConfig *cfg, FILE *out);
 
-/* conninfo with its password (key = value or URI form) replaced by ***,
- * into out (always NUL-terminated). */
+/* conninfo as libpq reads it (PQconninfoParse), written back as
+ * key=value with every secret option (password, sslpassword) as ***, into
+ * out (always NUL-terminated); a string libpq cannot parse is not shown. */
 void		config_mask_conninfo(const char *conninfo, char *out, size_t size);
 
-/* The password of a connection string, or NULL; free() it. For the
- * logger's list of secrets. */
-char	   *config_conninfo_password(const char *conninfo);
+/* The secrets of a connection string (password, sslpassword: the options
+ * libpq never shows) as libpq reads them, for the logger's list: at most
+ * max, each strdup'd into out (the caller frees them). Returns how many. */
+size_t		config_conninfo_secrets(const char *conninfo, char **out, size_t max);
 
 /* Print every key (only == NULL) or the key "section.name" only, with its
  * default ("-": none) and help; for --help and COMMAND --help. */

@@ -201,6 +201,33 @@ file_holds_token(const EtlConfig *cfg)
 	return false;
 }
 
+/* file_holds_password: database.conninfo, set in the file (at the top
+ * level or in an operation's section), has a secret option as libpq reads
+ * it (password, sslpassword). */
+static bool
+file_holds_password(const EtlConfig *cfg)
+{
+	int			idx = config_key_index("database", "conninfo");
+	char	   *secrets[4];
+	size_t		n = 0;
+	bool		held = false;
+
+	if (cfg->source[idx] == CONF_FILE)
+		n = config_conninfo_secrets(cfg->conninfo, secrets, 4);
+	held = n > 0;
+	while (n > 0)
+		free(secrets[--n]);
+	for (int i = 0; i < cfg->nops && !held; i++)
+	{
+		if (cfg->ops[i].source[idx] == CONF_SECTION)
+			n = config_conninfo_secrets(cfg->ops[i].conninfo, secrets, 4);
+		held = n > 0;
+		while (n > 0)
+			free(secrets[--n]);
+	}
+	return held;
+}
+
 /*
  * add_operation: a new operation for the section [operation NAME] whose
  * header is at line: nothing set but its name (config_finish gives it the
@@ -342,10 +369,17 @@ config_load_file(EtlConfig *cfg, const char *path, bool missing_ok, char *errbuf
 	cfg->path = strdup(path);
 	for (int i = 0; i < cfg->nops; i++)
 		cfg->ops[i].path = strdup(path);
-	/* The file holds a token when the token came from it (it may still be
-	 * overridden later by $WOLKVOX_TOKEN or --set: the file holds it all the
-	 * same). */
-	cfg->insecure_file = (st.st_mode & (S_IRGRP | S_IROTH)) != 0 && file_holds_token(cfg);
+	/* The file holds a token or a database password when it came from it
+	 * (it may still be overridden later by $WOLKVOX_TOKEN or --set: the
+	 * file holds it all the same). */
+	{
+		bool		token = file_holds_token(cfg);
+		bool		password = file_holds_password(cfg);
+
+		cfg->insecure_file = (st.st_mode & (S_IRGRP | S_IROTH)) != 0 && (token || password);
+		cfg->insecure_what = token && password ? "api.token and a password in database.conninfo"
+			: token ? "api.token" : "a password in database.conninfo";
+	}
 	ok = true;
 
 cleanup:

@@ -28,9 +28,9 @@
 
 const ConfigKey config_keys[] = {
 	{"api", "server", CT_STRING, OFF(server), NULL,
-	"the operation's server code: requests go to https://wv{server}.wolkvox.com/api/v2/reports_manager.php", PER_OP},
+	"the operation's server code (1 to 16 letters or digits): requests go to https://wv{server}.wolkvox.com/api/v2/reports_manager.php", PER_OP},
 	{"api", "base_url", CT_STRING, OFF(base_url), NULL,
-	"overrides the whole endpoint URL (tests, demo, proxies)", PER_OP},
+	"overrides the whole endpoint URL (tests, demo, proxies): https://, or http:// to this machine only", PER_OP},
 	{"api", "token", CT_STRING, OFF(token), NULL,
 	"the wolkvox-token; $WOLKVOX_TOKEN wins over it (not over an operation's own)", PER_OP},
 	{"api", "timezone", CT_STRING, OFF(timezone), "America/Bogota",

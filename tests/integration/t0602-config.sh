@@ -6,8 +6,10 @@
 # token nor a password of the connection string nor $PGPASSWORD, and lists
 # the PG* variables libpq will read; precedence default < file < $WOLKVOX_TOKEN
 # < --set; the file is -c, else $WVETL_CONFIG, else ./wvetl.ini, else none;
-# a file holding the token that group or others can read gives one warning
-# (and a private one none); a connection string over 300 bytes with ';' in
+# a file holding the token or a database password (password= twice,
+# sslpassword, in a URI's query) that group or others can read gives one
+# warning (and a private one none), and no spelling of a password shows; a
+# connection string over 300 bytes with ';' in
 # it, read from the file, reaches libpq intact (the server sees its
 # application_name).
 
@@ -91,6 +93,18 @@ chmod 644 "$WV_TMP/notoken.ini"
 rc=0
 "$WVETL" -c "$WV_TMP/notoken.ini" config >/dev/null 2>"$WV_TMP/err" || rc=$?
 assert_eq 0 "$(grep -c 'readable by group or others' "$WV_TMP/err")" "no warning without a token in the file"
+# a database password in the file is a secret too, however spelt
+for ci in "host=db password=Sekr1t" "postgresql://u@db/d?application_name=x&password=Sekr1t" \
+	"host=db sslpassword=Sekr1t" "host=db password=first password=Sekr1t"; do
+	sed "s|^conninfo.*|conninfo = ${ci//&/\\&}|" "$WV_TMP/notoken.ini" >"$WV_TMP/pw.ini"
+	chmod 644 "$WV_TMP/pw.ini"
+	rc=0
+	"$WVETL" -c "$WV_TMP/pw.ini" config >"$WV_TMP/out" 2>"$WV_TMP/err" || rc=$?
+	assert_eq 1 "$(grep -c 'holds a password in database.conninfo and is readable by group or others' "$WV_TMP/err")" \
+		"warning for a 0644 file with $ci"
+	assert_not_contains "$(cat "$WV_TMP/out" "$WV_TMP/err")" "Sekr1t" "no password shown: $ci"
+	assert_not_contains "$(cat "$WV_TMP/out" "$WV_TMP/err")" "first" "not even one overridden: $ci"
+done
 
 # a long connection string with ';' and a password, from the file: it
 # names a database that does not exist first and the test's database last
@@ -106,9 +120,9 @@ chmod 600 "$WV_TMP/long.ini"
 rc=0
 "$WVETL" -c "$WV_TMP/long.ini" config >"$WV_TMP/out" 2>"$WV_TMP/err" || rc=$?
 assert_eq 0 "$rc" "config with a ${#long}-byte conninfo"
-assert_contains "$(value database.conninfo)" "password='***' application_name='$app'" \
-	"the conninfo is shown whole, its password masked"
-assert_contains "$(value database.conninfo)" "keepalives=1 dbname=$PGDATABASE" "its tail too"
+assert_contains "$(value database.conninfo)" "password=*** dbname=$PGDATABASE host=" \
+	"the conninfo is shown as libpq reads it (the last dbname=), its password masked"
+assert_contains "$(value database.conninfo)" "application_name=$app keepalives=1" "its tail too"
 if [ -n "${PGPASSWORD:-}" ]; then
 	assert_not_contains "$(cat "$WV_TMP/out")" "$PGPASSWORD" "the conninfo's password is not shown"
 fi

@@ -503,6 +503,11 @@ test_insecure_file(void **state)
 		{"[api]\ntoken = secret\n", 0400, false},
 		{"[api]\ntoken = secret\n", 0620, false},	/* writable, not readable */
 		{"[api]\nserver = 1\n", 0644, false},
+		/* a database password is a secret too, in any spelling libpq reads */
+		{"[database]\nconninfo = host=db password=x\n", 0644, true},
+		{"[database]\nconninfo = postgresql://u@db/d?sslpassword=k\n", 0640, true},
+		{"[database]\nconninfo = host=db password=x\n", 0600, false},
+		{"[database]\nconninfo = host=db user=x\n", 0644, false},
 	};
 
 	(void) state;
@@ -587,6 +592,59 @@ test_privacy(void **state)
 	free(shortkey);
 }
 
+/* api.server is a server code only; api.base_url https, or http to this
+ * machine only; a conninfo libpq cannot parse is refused unseen. */
+static void
+test_endpoint_checks(void **state)
+{
+	static const struct
+	{
+		const char *set;
+		bool		ok;
+	}			cases[] = {
+		{"api.server=0010", true},
+		{"api.server=A1b2", true},
+		{"api.server=0010.evil.com#", false},
+		{"api.server=0010/x", false},
+		{"api.server=00 10", false},
+		{"api.server=12345678901234567", false},
+		{"api.base_url=https://api.example/x/reports_manager.php", true},
+		{"api.base_url=http://127.0.0.1:8080/api/v2/reports_manager.php", true},
+		{"api.base_url=http://127.1.2.3/x", true},
+		{"api.base_url=http://localhost:9/x", true},
+		{"api.base_url=http://[::1]:9/x", true},
+		{"api.base_url=HTTP://LOCALHOST/x", true},
+		{"api.base_url=http://wv0010.wolkvox.com/api/v2/reports_manager.php", false},
+		{"api.base_url=http://127.0.0.1.evil.com/x", false},
+		{"api.base_url=http://127.0.0.1@evil.com/x", false},
+		{"api.base_url=ftp://127.0.0.1/x", false},
+		{"api.base_url=https://", false},
+		{"api.base_url=wv0010.wolkvox.com", false},
+	};
+	EtlConfig	cfg;
+	char		err[ETL_ERRLEN];
+
+	(void) state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		config_init(&cfg);
+		assert_true(config_set(&cfg, cases[i].set, err));
+		if (config_finish(&cfg, err) != cases[i].ok)
+			fail_msg("%s: %s", cases[i].set, cases[i].ok ? err : "accepted");
+		if (!cases[i].ok)
+			assert_non_null(strstr(err, strstr(cases[i].set, "server") ? "api.server must be"
+									: "api.base_url must be an https:// URL"));
+		config_free(&cfg);
+	}
+	config_init(&cfg);
+	assert_true(config_set(&cfg, "database.conninfo=host=db password=a b c", err));
+	assert_false(config_finish(&cfg, err));
+	assert_string_equal(err, "--set: database.conninfo is not a connection string libpq can "
+						"read (not shown: it may hold a password); check its quoting: a value "
+						"with blanks goes in single quotes");
+	config_free(&cfg);
+}
+
 /* config_print: the token and the database password never show; each
  * value names its source, a file value with file:line. */
 static void
@@ -622,7 +680,7 @@ test_print(void **state)
 	assert_non_null(strstr(out, "# environment (WOLKVOX_TOKEN)\n"));
 	snprintf(want, sizeof(want), "0010                           # %s:2\n", cfg.path);
 	assert_non_null(strstr(out, want));
-	assert_non_null(strstr(out, "database.conninfo      = host=db password='***' user=etl"));
+	assert_non_null(strstr(out, "database.conninfo      = user=etl password=*** host=db"));
 	snprintf(want, sizeof(want), "# %s:5\n", cfg.path);
 	assert_non_null(strstr(out, want));
 	assert_non_null(strstr(out, "api.window             = 2h                             # --set\n"));
@@ -637,7 +695,9 @@ test_print(void **state)
 	config_free(&cfg);
 }
 
-/* Passwords in both forms of a libpq connection string. */
+/* Passwords in both forms of a libpq connection string, as libpq reads
+ * it: every secret option masked (sslpassword too, a URI's query, a
+ * keyword given twice); a string libpq cannot parse is not shown. */
 static void
 test_conninfo_password(void **state)
 {
@@ -645,31 +705,45 @@ test_conninfo_password(void **state)
 	{
 		const char *in;
 		const char *masked;
-		const char *password;
+		const char *secrets;	/* the values config_conninfo_secrets gives, '|'-joined */
 	}			cases[] = {
-		{"host=db password=s3cret user=x", "host=db password=*** user=x", "s3cret"},
-		{"password = 's e\\'c' dbname=d", "password = '***' dbname=d", "s e\\'c"},
-		{"host=db user=x", "host=db user=x", NULL},
-		{"postgresql://etl:s3cret@db:5432/dw", "postgresql://etl:***@db:5432/dw", "s3cret"},
+		{"host=db password=s3cret user=x", "user=x password=*** host=db", "s3cret"},
+		{"password = 's e\\'c' dbname=d", "password=*** dbname=d", "s e'c"},
+		{"host=db user=x", "user=x host=db", ""},
+		{"postgresql://etl:s3cret@db:5432/dw", "user=etl password=*** dbname=dw host=db port=5432",
+		"s3cret"},
 		{"postgres://etl@db/dw?password=s3cret&sslmode=require",
-		"postgres://etl@db/dw?password=***&sslmode=require", "s3cret"},
-		{"postgresql://db/dw", "postgresql://db/dw", NULL},
-		{"", "", NULL},
+		"user=etl password=*** dbname=dw host=db sslmode=require", "s3cret"},
+		{"postgresql://etl@db/dw?sslpassword=k3y&password=p%40ss",
+		"user=etl password=*** dbname=dw host=db sslpassword=***", "p@ss|k3y"},
+		{"host=db password=first password=second", "password=*** host=db", "second"},
+		{"host=db sslpassword=k3y", "host=db sslpassword=***", "k3y"},
+		{"password=a\\ b host=db", "password=*** host=db", "a b"},
+		{"host=db application_name='a b' options='-c x=\\'y\\''",
+		"host=db options='-c x=\\'y\\'' application_name='a b'", ""},
+		{"postgresql://db/dw", "dbname=dw host=db", ""},
+		{"host=db password='unterminated", "*** (libpq cannot parse it; not shown)", ""},
+		{"host=db password=a b c", "*** (libpq cannot parse it; not shown)", ""},
+		{"", "", ""},
 	};
 
 	(void) state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 	{
 		char		out[256];
-		char	   *pw = config_conninfo_password(cases[i].in);
+		char		got[256] = "";
+		char	   *secrets[4];
+		size_t		n = config_conninfo_secrets(cases[i].in, secrets, 4);
 
 		config_mask_conninfo(cases[i].in, out, sizeof(out));
-		assert_string_equal(out, cases[i].masked);
-		if (cases[i].password == NULL)
-			assert_null(pw);
-		else
-			assert_string_equal(pw, cases[i].password);
-		free(pw);
+		if (strcmp(out, cases[i].masked) != 0)
+			fail_msg("case %zu: [%s], not [%s]", i, out, cases[i].masked);
+		for (size_t j = 0; j < n; j++)
+		{
+			snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s", j ? "|" : "", secrets[j]);
+			free(secrets[j]);
+		}
+		assert_string_equal(got, cases[i].secrets);
 	}
 }
 
@@ -954,6 +1028,7 @@ main(void)
 		cmocka_unit_test(test_insecure_file),
 		cmocka_unit_test(test_print),
 		cmocka_unit_test(test_conninfo_password),
+		cmocka_unit_test(test_endpoint_checks),
 		cmocka_unit_test(test_print_help),
 		cmocka_unit_test(test_operations),
 		cmocka_unit_test(test_operation_errors),
