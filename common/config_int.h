@@ -60,8 +60,8 @@ void		config_suggest(const char *section, const char *name, char *out, size_t si
 const char *config_operation_section(const char *section);
 
 /* The index of key name as written in [section] (an [operation NAME]
- * section takes "api.x", "sync.x", "archive.x" or a bare [api] key name,
- * and only CK_PER_OPERATION keys), or -1 with why (size bytes) saying
+ * section takes only CK_PER_OPERATION keys, written "section.key", or by
+ * their bare name for [api] keys), or -1 with why (size bytes) saying
  * what is wrong. */
 int			config_section_key_index(const char *section, const char *name,
 									 char *why, size_t size);

@@ -165,6 +165,29 @@ config_operation_section(const char *section)
 	return section;
 }
 
+/* per_operation_sections: "api.*, sync.*, ..." for the sections that have
+ * keys an [operation NAME] section may set, in table order, into out. */
+static void
+per_operation_sections(char *out, size_t size)
+{
+	size_t		pos = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < N_KEYS && pos < size; i++)
+	{
+		bool		seen = false;
+
+		if (!(config_keys[i].flags & CK_PER_OPERATION))
+			continue;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = (config_keys[j].flags & CK_PER_OPERATION) &&
+				strcmp(config_keys[j].section, config_keys[i].section) == 0;
+		if (!seen)
+			pos += (size_t) snprintf(out + pos, size - pos, "%s%s.*", pos > 0 ? ", " : "",
+									 config_keys[i].section);
+	}
+}
+
 /*
  * config_section_key_index: the table index of the key written "name" in
  * [section], or -1 with why set. In an [operation NAME] section a key is
@@ -177,6 +200,7 @@ config_section_key_index(const char *section, const char *name, char *why, size_
 {
 	const char *dot;
 	char		sec[64];
+	char		secs[256];
 	int			idx;
 
 	if (config_operation_section(section) == NULL)
@@ -203,9 +227,9 @@ config_section_key_index(const char *section, const char *name, char *why, size_
 		char		hint[160];
 
 		config_suggest(sec, dot ? dot + 1 : name, hint, sizeof(hint));
+		per_operation_sections(secs, sizeof(secs));
 		snprintf(why, size, "unknown key \"%s\" in [%s]%s (an operation's section takes "
-				 "api.*, sync.* and archive.* keys; a bare name is an [api] key)",
-				 name, section, hint);
+				 "%s keys; a bare name is an [api] key)", name, section, hint, secs);
 		return -1;
 	}
 	if (!(config_keys[idx].flags & CK_PER_OPERATION))
