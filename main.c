@@ -98,6 +98,18 @@ static const Command commands[] = {
 		"views read; an option left out keeps its value, an empty value clears it. An\n"
 		"answer >= the scale's max is a top answer.",
 	TAKES_QUESTION | TAKES_OPERATION, DB_KEYS},
+	{"grant", cmd_grant, "grant ROLE [--operation NAME]...",
+		"let a PostgreSQL role read the BI views of some operations only",
+		"Make ROLE (it must exist: CREATE ROLE ... LOGIN) a read-only reader of the BI\n"
+		"views, the dimensions and the rollups, restricted to the operations named\n"
+		"(default: every operation of the configuration); repeatable, the grants add up.\n"
+		"ROLE never reads survey_response, survey_answer nor the etl_* tables, nor a\n"
+		"personal column in clear. Recorded in etl_grant; status lists the grants.",
+	TAKES_FILE | TAKES_OPERATION, DB_KEYS},
+	{"revoke", cmd_revoke, "revoke ROLE",
+		"take back everything grant gave a role",
+		"Forget ROLE's grants and revoke its privileges on the warehouse schema.",
+	TAKES_FILE, DB_KEYS},
 	{"config", cmd_config, "config",
 		"print the effective configuration and where each value came from",
 		"Print every configuration key with its effective value (the token and any\n"

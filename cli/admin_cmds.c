@@ -1,7 +1,7 @@
 /*
  * cli/admin_cmds.c
  *   The warehouse's upkeep and what it shows: migrate, status, questions,
- *   and config (which needs no warehouse).
+ *   grant and revoke, and config (which needs no warehouse).
  */
 #include <errno.h>
 #include <math.h>
@@ -147,6 +147,12 @@ cmd_status(const CliOptions *cli, EtlConfig *cfg)
 		rc = loader_status(l, stdout) ? EXIT_OK : EXIT_FAILED;
 		loader_free(l);
 	}
+	/* the reader roles, whoever the operations */
+	if (rc == EXIT_OK && (l = open_warehouse_existing(cfg, &rc)) != NULL)
+	{
+		rc = loader_grants_print(l, stdout) ? EXIT_OK : EXIT_FAILED;
+		loader_free(l);
+	}
 	free(ops);
 	return rc;
 }
@@ -223,4 +229,63 @@ cmd_config(const CliOptions *cli, EtlConfig *cfg)
 {
 	config_print(cfg, stdout);
 	return EXIT_OK;
+}
+
+/*
+ * cmd_grant: ROLE reads the operations --operation names (default: every
+ * operation of the configuration) through the BI views; see load/access.c.
+ */
+int
+cmd_grant(const CliOptions *cli, EtlConfig *cfg)
+{
+	const char *names[MAX_OPERATIONS];
+	EtlConfig **ops = NULL;
+	Loader	   *l;
+	int			n = 0;
+	int			rc;
+
+	if (cli->file == NULL || cli->file[0] == '\0')
+	{
+		fprintf(stderr, "wvetl: grant: which role? (wvetl grant ROLE [--operation NAME]...)\n");
+		return EXIT_USAGE;
+	}
+	if (cli->noperations > 0)
+	{
+		/* an operation loaded by another configuration may be named too */
+		for (n = 0; n < cli->noperations; n++)
+			names[n] = cli->operations[n];
+	}
+	else
+	{
+		if ((rc = cli_operations(cli, cfg, &ops, &n)) != EXIT_OK)
+			return rc;
+		for (int i = 0; i < n && i < MAX_OPERATIONS; i++)
+			names[i] = ops[i]->operation;
+		n = n < MAX_OPERATIONS ? n : MAX_OPERATIONS;
+		free(ops);
+	}
+	if ((l = open_warehouse_rc(cfg, true, &rc)) == NULL)
+		return rc;
+	rc = loader_grant(l, cli->file, names, n, stdout) ? EXIT_OK : EXIT_FAILED;
+	loader_free(l);
+	return rc;
+}
+
+/* cmd_revoke: ROLE reads nothing of the warehouse any more. */
+int
+cmd_revoke(const CliOptions *cli, EtlConfig *cfg)
+{
+	Loader	   *l;
+	int			rc;
+
+	if (cli->file == NULL || cli->file[0] == '\0')
+	{
+		fprintf(stderr, "wvetl: revoke: which role? (wvetl revoke ROLE)\n");
+		return EXIT_USAGE;
+	}
+	if ((l = open_warehouse_rc(cfg, true, &rc)) == NULL)
+		return rc;
+	rc = loader_revoke(l, cli->file, stdout) ? EXIT_OK : EXIT_FAILED;
+	loader_free(l);
+	return rc;
 }

@@ -84,5 +84,7 @@ extern int	cmd_migrate(const CliOptions *cli, EtlConfig *cfg);
 extern int	cmd_status(const CliOptions *cli, EtlConfig *cfg);
 extern int	cmd_questions(const CliOptions *cli, EtlConfig *cfg);
 extern int	cmd_config(const CliOptions *cli, EtlConfig *cfg);
+extern int	cmd_grant(const CliOptions *cli, EtlConfig *cfg);
+extern int	cmd_revoke(const CliOptions *cli, EtlConfig *cfg);
 
 #endif							/* WVETL_CLI_H */

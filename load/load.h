@@ -198,4 +198,14 @@ bool		loader_questions_list(Loader *l, FILE *out);
 bool		loader_questions_set(Loader *l, int question_no, const char *label,
 								 const char *scale_min, const char *scale_max, FILE *out);
 
+/* Reader roles (access.c). loader_grant: role reads the BI views of the
+ * operations named (recorded in etl_grant; SELECT on reader_relation);
+ * refused (logged) for a role that does not exist or can read
+ * survey_response itself. loader_revoke: role reads nothing of the
+ * warehouse any more. loader_grants_print: the grants, for status. */
+bool		loader_grant(Loader *l, const char *role, const char *const *operations, int n,
+						 FILE *out);
+bool		loader_revoke(Loader *l, const char *role, FILE *out);
+bool		loader_grants_print(Loader *l, FILE *out);
+
 #endif							/* WVETL_LOAD_H */

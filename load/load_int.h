@@ -237,6 +237,10 @@ void		idset_free(IdSet *s);
 bool		state_window_bookkeeping(Loader *l, int64_t new_watermark,
 									 const LoadCounts *c);
 
+/* access.c ----------------------------------------------------------------*/
+
+bool		access_refresh(Loader *l);
+
 /* dimensions.c ------------------------------------------------------------*/
 
 bool		dims_init(Loader *l);

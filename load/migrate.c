@@ -172,6 +172,9 @@ loader_migrate(Loader *l, int *applied)
 		if (!migrate_apply_one(l, &sql_citus_steps[i], i == 0 && n > 0, &n))
 			return false;
 	}
+	/* views a migration added reach the reader roles (load/access.c) */
+	if (n > 0 && !access_refresh(l))
+		return false;
 	if (applied != NULL)
 		*applied = n;
 	return true;
