@@ -281,13 +281,21 @@ transform_feed(Transform *t, const char *data, size_t len)
 	/* yajl's lexer takes a form feed for white space; JSON does not (RFC
 	 * 8259: space, tab, LF, CR), and inside a string it must be escaped.
 	 * No byte of a multibyte UTF-8 sequence is 0x0C, so a raw 0x0C
-	 * anywhere is malformed JSON. */
+	 * anywhere is malformed JSON. The bytes before it are parsed first,
+	 * so that the body's first error is the one reported however it is
+	 * cut into chunks. */
 	if ((ff = memchr(data, '\f', len)) != NULL)
 	{
-		t->failed = true;
-		etl_seterr(t->err, "invalid JSON at byte %llu: a form feed (0x0C) is not "
-				   "JSON white space", (unsigned long long) (t->bytes + (uint64_t) (ff - data) + 1));
-		t->bytes += len;
+		size_t		before = (size_t) (ff - data);
+
+		if (before == 0 || transform_feed(t, data, before))
+		{
+			t->failed = true;
+			etl_seterr(t->err, "invalid JSON at byte %llu: a form feed (0x0C) is not "
+					   "JSON white space", (unsigned long long) (t->bytes + 1));
+		}
+		/* every byte of the chunk counts as fed, as on any other error */
+		t->bytes += len - before;
 		return false;
 	}
 	st = yajl_parse(t->yh, (const unsigned char *) data, len);
