@@ -28,6 +28,9 @@ typedef int (*CommandFn) (const CliOptions *cli, EtlConfig *cfg);
 #define TAKES_QUESTION	0x20	/* questions: [set N --label L --min A --max B] */
 #define TAKES_OPERATION	0x40	/* --operation NAME (repeatable for sync and status) */
 #define TAKES_TZ_CHANGE	0x80	/* migrate --change-timezone */
+#define TAKES_ALL		0x100	/* status --all */
+#define TAKES_SPAN		0x200	/* --from T, --to T, each optional */
+#define TAKES_JSON		0x400	/* --json */
 
 typedef struct Command
 {
@@ -84,12 +87,22 @@ static const Command commands[] = {
 		"Fetch [from, to) and write its records as JSON lines (one API record per line,\n"
 		"as the API sent it) to FILE or standard output. Needs no database.",
 	TAKES_RANGE | TAKES_OUTPUT | ENDS_SUMMARY | TAKES_OPERATION, API_KEYS},
-	{"status", cmd_status, "status",
+	{"status", cmd_status, "status [--all]",
 		"watermark, recent runs, rows, rejects and gaps, per operation",
-		"Print, per operation: the watermark, recent runs, rows, rejects, and any gaps\n"
-		"between loaded windows. With [operation NAME] sections, a table of every\n"
-		"configured operation side by side comes first.",
-	TAKES_OPERATION, DB_KEYS},
+		"Print, per operation: the watermark, recent runs (with their whole error), rows,\n"
+		"open rejects, and any gaps between loaded windows. With [operation NAME]\n"
+		"sections, a table of every configured operation side by side comes first.\n"
+		"--all: every operation the warehouse holds, configured or not.",
+	TAKES_OPERATION | TAKES_ALL, DB_KEYS},
+	{"rejects", cmd_rejects, "rejects [--from T] [--to T] [--json]",
+		"list the rejected records still open, and how to retry them",
+		"List the operation's rejected records still open (etl_reject): the window each\n"
+		"came in, when it was first and last seen, the reason and the record as the API\n"
+		"sent it; --from/--to keep those whose window meets [from, to). The text ends\n"
+		"with the backfill --reload commands that retry them once their cause is fixed:\n"
+		"a reject that loads then, or that the API no longer sends, is marked resolved.\n"
+		"--json: one JSON object per reject and line, the record whole as a string.",
+	TAKES_SPAN | TAKES_JSON | TAKES_OPERATION, DB_KEYS " api.timezone"},
 	{"questions", cmd_questions, "questions [set N --label L --min A --max B]",
 		"list the survey's question numbers; set a question's label and scale",
 		"Without arguments: list the question numbers answered (for sync.operation), with\n"
@@ -184,6 +197,14 @@ command_usage(const Command *c, FILE *out)
 				"  --to T                 the end of the range, not included (required)\n"
 				"                         T: YYYY-MM-DD, 'YYYY-MM-DD HH:MM:SS' or YYYYmmddHHiiss,\n"
 				"                         in api.timezone\n");
+	if (c->flags & TAKES_SPAN)
+		fprintf(out,
+				"  --from T, --to T       only the rejects whose window meets [from, to)\n"
+				"                         (each optional; T as for backfill)\n");
+	if (c->flags & TAKES_ALL)
+		fprintf(out, "  --all                  every operation in the warehouse\n");
+	if (c->flags & TAKES_JSON)
+		fprintf(out, "  --json                 JSON lines instead of text\n");
 	if (c->flags & TAKES_RELOAD)
 		fprintf(out,
 				"  --reload               load windows loaded before again, merging on identity\n"
@@ -263,6 +284,8 @@ parse_args(int argc, char **argv, CliOptions *cli)
 		{"output", required_argument, NULL, 'o'},
 		{"reload", no_argument, NULL, 'r'},
 		{"change-timezone", no_argument, NULL, 'Z'},
+		{"all", no_argument, NULL, 'A'},
+		{"json", no_argument, NULL, 'J'},
 		{"label", required_argument, NULL, 'L'},
 		{"min", required_argument, NULL, 'm'},
 		{"max", required_argument, NULL, 'M'},
@@ -327,6 +350,12 @@ parse_args(int argc, char **argv, CliOptions *cli)
 			case 'r':
 				cli->reload = true;
 				break;
+			case 'A':
+				cli->all = true;
+				break;
+			case 'J':
+				cli->json = true;
+				break;
 			case 'Z':
 				cli->change_timezone = true;
 				break;
@@ -379,10 +408,14 @@ check_command_args(const Command *cmd, const CliOptions *cli)
 {
 	const char *bad = NULL;
 
-	if ((cli->from != NULL || cli->to != NULL) && !(cmd->flags & TAKES_RANGE))
+	if ((cli->from != NULL || cli->to != NULL) && !(cmd->flags & (TAKES_RANGE | TAKES_SPAN)))
 		bad = cli->from != NULL ? "--from" : "--to";
 	else if (cli->reload && !(cmd->flags & TAKES_RELOAD))
 		bad = "--reload";
+	else if (cli->all && !(cmd->flags & TAKES_ALL))
+		bad = "--all";
+	else if (cli->json && !(cmd->flags & TAKES_JSON))
+		bad = "--json";
 	else if (cli->change_timezone && !(cmd->flags & TAKES_TZ_CHANGE))
 		bad = "--change-timezone";
 	else if (cli->output != NULL && !(cmd->flags & TAKES_OUTPUT))

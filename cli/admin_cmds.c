@@ -1,7 +1,7 @@
 /*
  * cli/admin_cmds.c
- *   The warehouse's upkeep and what it shows: migrate, status, questions,
- *   grant and revoke, and config (which needs no warehouse).
+ *   The warehouse's upkeep and what it shows: migrate, status, rejects,
+ *   questions, grant and revoke, and config (which needs no warehouse).
  */
 #include <errno.h>
 #include <math.h>
@@ -125,10 +125,30 @@ status_operations(EtlConfig *cfg, EtlConfig **ops, int n)
 	return rc;
 }
 
+/* status_all: `status --all`, every operation the warehouse holds. */
+static int
+status_all(const CliOptions *cli, EtlConfig *cfg)
+{
+	Loader	   *l;
+	int			rc;
+
+	if (cli->noperations > 0)
+	{
+		fprintf(stderr, "wvetl: status: --all shows every operation; give it no --operation\n");
+		return EXIT_USAGE;
+	}
+	if ((l = open_warehouse_existing(cfg, &rc)) == NULL)
+		return rc;
+	rc = loader_status_all(l, stdout) ? EXIT_OK : EXIT_FAILED;
+	loader_free(l);
+	return rc;
+}
+
 /*
  * cmd_status: the operation's status; with [operation NAME] sections,
  * every configured operation (or those --operation names) side by side,
- * then each one's details. Reads only (open_warehouse_existing).
+ * then each one's details; with --all, every operation in the warehouse.
+ * Reads only (open_warehouse_existing).
  */
 int
 cmd_status(const CliOptions *cli, EtlConfig *cfg)
@@ -136,9 +156,11 @@ cmd_status(const CliOptions *cli, EtlConfig *cfg)
 	EtlConfig **ops = NULL;
 	Loader	   *l;
 	int			n = 0;
-	int			rc = cli_operations(cli, cfg, &ops, &n);
+	int			rc;
 
-	if (rc != EXIT_OK)
+	if (cli->all)
+		return status_all(cli, cfg);
+	if ((rc = cli_operations(cli, cfg, &ops, &n)) != EXIT_OK)
 		return rc;
 	if (cfg->nops > 0)
 		rc = status_operations(cfg, ops, n);
@@ -155,6 +177,72 @@ cmd_status(const CliOptions *cli, EtlConfig *cfg)
 	}
 	free(ops);
 	return rc;
+}
+
+/* shell_word: s as one word of a shell command line, quoted when it must
+ * be ('...', a ' inside as '\''), into out. */
+static void
+shell_word(const char *s, char *out, size_t size)
+{
+	size_t		n = 0;
+
+	if (s[0] != '\0' && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+								"0123456789._-") == strlen(s))
+	{
+		snprintf(out, size, "%s", s);
+		return;
+	}
+	if (size < 3)
+	{
+		out[0] = '\0';
+		return;
+	}
+	out[n++] = '\'';
+	for (; *s != '\0' && n + 6 < size; s++)
+	{
+		if (*s == '\'')
+		{
+			memcpy(out + n, "'\\''", 4);
+			n += 4;
+		}
+		else
+			out[n++] = *s;
+	}
+	out[n++] = '\'';
+	out[n] = '\0';
+}
+
+/*
+ * cmd_rejects: the operation's open rejects, as text (with the commands
+ * that retry them) or JSON lines. Reads only (open_warehouse_existing).
+ */
+int
+cmd_rejects(const CliOptions *cli, EtlConfig *cfg)
+{
+	EtlConfig  *op;
+	Loader	   *l;
+	int64_t		from;
+	int64_t		to;
+	char		name[300];
+	char		args[320] = "";
+	bool		ok;
+	int			rc = cli_one_operation(cli, cfg, "rejects", &op);
+
+	if (rc != EXIT_OK)
+		return rc;
+	/* after cli_one_operation: --from and --to are read in op's zone */
+	if (!parse_span(cli, &from, &to))
+		return EXIT_USAGE;
+	if (cfg->nops > 0)
+	{
+		shell_word(op->operation, name, sizeof(name));
+		snprintf(args, sizeof(args), "--operation %s ", name);
+	}
+	if ((l = open_warehouse_existing(op, &rc)) == NULL)
+		return rc;
+	ok = loader_rejects(l, from, to, cli->json, args, stdout);
+	loader_free(l);
+	return ok ? EXIT_OK : EXIT_FAILED;
 }
 
 /* scale_arg_ok: a --min/--max value is a finite decimal number (digits,

@@ -36,11 +36,14 @@ typedef struct CliOptions
 	int			noperations;
 	bool		reload;
 	bool		change_timezone;	/* migrate --change-timezone */
+	bool		all;			/* status --all */
+	bool		json;			/* rejects --json */
 	bool		help;
 } CliOptions;
 
 /* cli/common.c */
 extern bool parse_range(const CliOptions *cli, int64_t *from, int64_t *to);
+extern bool parse_span(const CliOptions *cli, int64_t *from, int64_t *to);
 extern bool need_api(const EtlConfig *cfg);
 extern ApiClient *open_api(const EtlConfig *cfg);
 extern Loader *open_warehouse(const EtlConfig *cfg, bool migrate);
@@ -82,6 +85,7 @@ extern int	cmd_extract(const CliOptions *cli, EtlConfig *cfg);
 /* cli/admin_cmds.c: the warehouse's upkeep and what it shows */
 extern int	cmd_migrate(const CliOptions *cli, EtlConfig *cfg);
 extern int	cmd_status(const CliOptions *cli, EtlConfig *cfg);
+extern int	cmd_rejects(const CliOptions *cli, EtlConfig *cfg);
 extern int	cmd_questions(const CliOptions *cli, EtlConfig *cfg);
 extern int	cmd_config(const CliOptions *cli, EtlConfig *cfg);
 extern int	cmd_grant(const CliOptions *cli, EtlConfig *cfg);

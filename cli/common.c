@@ -46,6 +46,24 @@ parse_range(const CliOptions *cli, int64_t *from, int64_t *to)
 	return true;
 }
 
+/* parse_span: --from and --to, each optional (INT64_MIN / INT64_MAX when
+ * not given), from before to when both are; false with a message. */
+bool
+parse_span(const CliOptions *cli, int64_t *from, int64_t *to)
+{
+	*from = INT64_MIN;
+	*to = INT64_MAX;
+	if ((cli->from != NULL && !parse_time_arg("--from", cli->from, from)) ||
+		(cli->to != NULL && !parse_time_arg("--to", cli->to, to)))
+		return false;
+	if (*from >= *to)
+	{
+		fprintf(stderr, "wvetl: --from must be before --to (the range is [from, to))\n");
+		return false;
+	}
+	return true;
+}
+
 /* need_api: the API settings a fetch needs; false with a config message. */
 bool
 need_api(const EtlConfig *cfg)

@@ -177,6 +177,16 @@ bool		loader_status(Loader *l, FILE *out);
  * rejects, latest run), then each one's details as loader_status. */
 bool		loader_status_operations(Loader *l, const char *const *ops,
 									 const char *const *zones, int n, FILE *out);
+/* `wvetl status --all`: every operation the warehouse knows, side by side
+ * and then in detail, each in the zone its data was loaded in. */
+bool		loader_status_all(Loader *l, FILE *out);
+
+/* `wvetl rejects`: the operation's open rejects (resolved_at NULL) whose
+ * window meets [from, to) (INT64_MIN / INT64_MAX: unbounded), by window:
+ * as text, ending with the backfill commands that retry them (retry_args,
+ * e.g. "--operation x ", goes into them), or as JSON lines. */
+bool		loader_rejects(Loader *l, int64_t from, int64_t to, bool json,
+						   const char *retry_args, FILE *out);
 
 /* The response_id of an identity (exposed for tests): answered_at's epoch
  * seconds (clamped to [0, 2^39 - 1]) << 24, OR the first 24 bits of the md5

@@ -15,18 +15,20 @@
 
 #define TS_FMT "'YYYY-MM-DD HH24:MI:SS'"
 #define STATUS_GAPS 20
-#define ERROR_SHOWN 60
 
+/* The operation's figures; rejects open (resolved_at NULL, what `wvetl
+ * rejects` lists) and resolved (a later load of their window took them). */
 static const char summary_sql[] =
 	"SELECT (SELECT to_char(watermark AT TIME ZONE $2, " TS_FMT ")"
 	"         FROM etl_state WHERE operation = $1),"
 	" (SELECT count(*) FROM survey_response WHERE operation = $1),"
 	" (SELECT count(*) FROM survey_answer a JOIN survey_response r USING (response_id)"
 	"   WHERE r.operation = $1),"
-	" (SELECT count(*) FROM etl_reject WHERE operation = $1),"
+	" (SELECT count(*) FROM etl_reject WHERE operation = $1 AND resolved_at IS NULL),"
 	" to_char(min(window_from) AT TIME ZONE $2, " TS_FMT "),"
 	" to_char(max(window_to) AT TIME ZONE $2, " TS_FMT "),"
-	" count(*)"
+	" count(*),"
+	" (SELECT count(*) FROM etl_reject WHERE operation = $1 AND resolved_at IS NOT NULL)"
 	" FROM etl_window WHERE operation = $1";
 
 /* A gap: a window starting after every earlier window has ended. */
@@ -64,8 +66,17 @@ status_numeric(int col)
 	return col == 0 || (col >= 5 && col <= 10);
 }
 
+/* status_text: s on out, any control character (a terminal escape in an
+ * API message, say) shown as '?'. */
+static void
+status_text(FILE *out, const char *s)
+{
+	for (; *s != '\0'; s++)
+		fputc((unsigned char) *s < 0x20 || *s == 0x7f ? '?' : *s, out);
+}
+
 /* status_runs: the latest runs as an aligned table; the error column is
- * last, cut to ERROR_SHOWN bytes. */
+ * last, whole (its cause is at its end: "window [...]: HTTP 400 ..."). */
 static bool
 status_runs(Loader *l, FILE *out, const char *const *params)
 {
@@ -100,7 +111,10 @@ status_runs(Loader *l, FILE *out, const char *const *params)
 		fprintf(out, "   ");
 		for (c = 0; c + 1 < RUNS_COLS; c++)
 			fprintf(out, status_numeric(c) ? " %*s" : " %-*s", width[c], PQgetvalue(res, r, c));
-		fprintf(out, " %.*s\n", ERROR_SHOWN, PQgetvalue(res, r, RUNS_COLS - 1));
+		if (PQgetlength(res, r, RUNS_COLS - 1) > 0)
+			fputc(' ', out);
+		status_text(out, PQgetvalue(res, r, RUNS_COLS - 1));
+		fputc('\n', out);
 	}
 	PQclear(res);
 	return true;
@@ -148,8 +162,13 @@ status_operation_in(Loader *l, FILE *out, const char *operation, const char *zon
 		goto done;
 	fprintf(out, "operation %s (times in %s)\n", operation, tz);
 	fprintf(out, "  watermark   %s\n", PQgetisnull(res, 0, 0) ? "none" : PQgetvalue(res, 0, 0));
-	fprintf(out, "  rows        %s responses, %s answers, %s rejects\n",
+	fprintf(out, "  rows        %s responses, %s answers, %s rejects",
 			PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3));
+	if (strcmp(PQgetvalue(res, 0, 3), "0") != 0)
+		fprintf(out, " open (wvetl rejects lists them)");
+	if (strcmp(PQgetvalue(res, 0, 7), "0") != 0)
+		fprintf(out, ", %s resolved", PQgetvalue(res, 0, 7));
+	fputc('\n', out);
 	if (PQgetisnull(res, 0, 4))
 		fprintf(out, "  loaded      nothing\n");
 	else
@@ -211,7 +230,7 @@ static const char overview_sql[] =
 	" coalesce((SELECT to_char(watermark AT TIME ZONE z.tz, " TS_FMT ")"
 	"           FROM etl_state WHERE operation = $1), 'none'),"
 	" (SELECT count(*) FROM survey_response WHERE operation = $1),"
-	" (SELECT count(*) FROM etl_reject WHERE operation = $1),"
+	" (SELECT count(*) FROM etl_reject WHERE operation = $1 AND resolved_at IS NULL),"
 	" coalesce(r.run_id::text, '-'), coalesce(r.command, '-'),"
 	" coalesce(CASE WHEN r.status = 'running' AND r.backend_pid IS DISTINCT FROM"
 	"  (" LOCK_HOLDER_SQL_P("$3", "$1") ") THEN 'abandoned' ELSE r.status END, '-'),"
@@ -280,5 +299,56 @@ loader_status_operations(Loader *l, const char *const *ops, const char *const *z
 		fputc('\n', out);
 		ok = status_operation_in(l, out, ops[i], zones[i]);
 	}
+	return ok;
+}
+
+/* Every operation the warehouse knows, with the zone its data was loaded
+ * in ($1 when it has no etl_state row yet). */
+static const char all_operations_sql[] =
+	"SELECT o.operation, coalesce(s.timezone, $1)"
+	" FROM (SELECT operation FROM etl_state UNION SELECT operation FROM etl_run"
+	"       UNION SELECT operation FROM etl_window) o"
+	" LEFT JOIN etl_state s USING (operation) ORDER BY 1";
+
+/*
+ * loader_status_all: see load.h. Every operation the warehouse knows (its
+ * runs, windows or watermark), side by side, then each one's details, as
+ * loader_status_operations shows configured ones. Reads only.
+ */
+bool
+loader_status_all(Loader *l, FILE *out)
+{
+	const char *params[1] = {l->timezone};
+	PGresult   *res = pg_query(l->conn, "listing operations", all_operations_sql, 1, params);
+	const char **names = NULL;
+	const char **zones = NULL;
+	int			n;
+	bool		ok = false;
+
+	if (res == NULL)
+		return false;
+	n = PQntuples(res);
+	if (n == 0)
+	{
+		fprintf(out, "schema %s: no operation has been loaded yet\n", l->schema);
+		PQclear(res);
+		return true;
+	}
+	names = calloc((size_t) n, sizeof(char *));
+	zones = calloc((size_t) n, sizeof(char *));
+	if (names == NULL || zones == NULL)
+		log_error("load", "out of memory");
+	else
+	{
+		for (int i = 0; i < n; i++)
+		{
+			names[i] = PQgetvalue(res, i, 0);
+			zones[i] = PQgetvalue(res, i, 1);
+		}
+		ok = loader_status_operations(l, names, zones, n, out);
+	}
+	free(names);
+	free(zones);
+	PQclear(res);
 	return ok;
 }

@@ -10,7 +10,9 @@
 # (one API call) and status shows no gap. While a backfill is stalled in
 # the API, status shows its run as running; once that process is killed
 # (before any other run could record it), as abandoned. Another operation
-# of the same warehouse has nothing loaded. A schema set up by an older
+# of the same warehouse has nothing loaded; once it has, plain status
+# shows only the configured operation, and status --all both, side by
+# side, then each in detail. A schema set up by an older
 # wvetl (without migration 002) is not upgraded by status, which only
 # reads: it exits 2 saying to run migrate, and works once that is done.
 
@@ -30,7 +32,9 @@ assert_contains "$out" "loaded      2026-01-05 00:00:00 .. 2026-01-09 00:00:00 i
 assert_contains "$out" "gaps        2026-01-06 00:00:00 .. 2026-01-07 00:00:00" "the gap left by the failed window"
 assert_contains "$out" "dups rejects calls error" "the runs' columns"
 failed=$(echo "$out" | grep -E '^ +1 backfill failed ')
-assert_contains "$failed" "window [2026-01-06 00:00:00, 2026-01-07 00:00:00): HTTP 400" "the failed run and its error"
+error=$(psql_q "SELECT error FROM wolkvox.etl_run WHERE run_id = 1")
+assert_contains "$error" "SOME PARAMETERS ARE REQUIRED" "the run's error holds the API's message"
+assert_contains "$failed" " $error" "status shows the failed run's error whole"
 read -r _ _ _ _ _ _ rec ins upd dup rej calls _ <<<"$failed"
 assert_eq "37 35 0 2 3 2" "$rec $ins $upd $dup $rej $calls" "the failed run's counts (two API calls: one failed)"
 assert_contains "$out" "2 backfill ok" "the second run, ok"
@@ -66,6 +70,17 @@ assert_eq running "$(psql_q "SELECT status FROM wolkvox.etl_run WHERE run_id = 4
 
 wv_expect 0 --set sync.operation=other status
 assert_contains "$(cat "$WV_TMP/out")" "operation other: nothing loaded yet" "another operation: nothing loaded"
+wv_expect 0 --set sync.operation=other backfill --from 2026-01-05 --to 2026-01-06
+wv_expect 0 status
+assert_not_contains "$(cat "$WV_TMP/out")" "operation other" "status shows the configured operation only"
+wv_expect 0 status --all
+out=$(cat "$WV_TMP/out")
+echo "$out"
+assert_contains "$out" "operation  time zone       watermark  responses  rejects" "status --all: the table's head"
+assert_eq 2 "$(echo "$out" | grep -cE '^(other|test) +America/Bogota ')" "status --all: a line per operation"
+assert_contains "$out" "operation other (times in America/Bogota)" "status --all: other in detail"
+assert_contains "$out" "operation test (times in America/Bogota)" "status --all: test in detail"
+wv_expect 2 status --all --operation test
 assert_eq "1 2" "$(psql_q "SELECT string_agg(version::text, ' ' ORDER BY version) FROM wolkvox.schema_migrations WHERE version <= 2")" \
 	"migrations 001 and 002 are recorded"
 
