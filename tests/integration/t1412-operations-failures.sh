@@ -11,11 +11,12 @@
 #   - a token's daily limit on gamma alone: `sync --operation gamma
 #     --operation alpha` exits 75 (alpha ok, gamma try_later); with delta
 #     instead of alpha it exits 1 (1 over 75);
-#   - --operation with an unknown name, and backfill or questions without
+#   - --operation with an unknown name, and backfill, questions or rejects without
 #     --operation while several are configured, exit 2 naming the
 #     operations; backfill --operation beta loads beta alone, in beta's
 #     zone; questions --operation lists that operation's questions only;
-#     extract --operation gamma asks with gamma's token;
+#     extract --operation gamma asks with gamma's token; rejects
+#     --operation gamma lists gamma's rejects, retried with --operation;
 #   - status lists the four side by side, --operation narrows it;
 #   - SIGTERM to a sync of several operations, their requests held by
 #     the mock: every started operation's run is recorded interrupted,
@@ -123,6 +124,16 @@ assert_contains "$(cat "$WV_TMP/out")" "q01" "it lists gamma's questions"
 wvm questions --operation delta
 assert_eq 0 "$WV_RC" "questions --operation delta exits 0"
 assert_not_contains "$(cat "$WV_TMP/out")" "q01" "delta has answered none"
+
+wvm rejects
+assert_eq 2 "$WV_RC" "rejects with several operations and no --operation: exit 2"
+wvm rejects --operation gamma
+assert_eq 0 "$WV_RC" "rejects --operation gamma exits 0"
+assert_contains "$(cat "$WV_TMP/out")" "operation gamma (times in America/Bogota): 6 open reject(s)" \
+	"gamma's rejects only (its two days' three each)"
+assert_contains "$(cat "$WV_TMP/out")" "wvetl backfill --reload --operation gamma --from" \
+	"the commands that retry them name gamma"
+assert_eq 6 "$(psql_q "SELECT count(*) FROM wolkvox.etl_reject WHERE operation = 'gamma'")" "as the warehouse holds"
 
 # ---- status side by side -----------------------------------------------------------
 wvm status
