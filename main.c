@@ -27,7 +27,7 @@ typedef int (*CommandFn) (const CliOptions *cli, EtlConfig *cfg);
 #define ENDS_SUMMARY	0x10	/* a run: ends with a summary line */
 #define TAKES_QUESTION	0x20	/* questions: [set N --label L --min A --max B] */
 #define TAKES_OPERATION	0x40	/* --operation NAME (repeatable for sync and status) */
-#define TAKES_TZ_CHANGE	0x80	/* migrate --change-timezone */
+#define TAKES_TZ_CHANGE	0x80	/* migrate --change-timezone, --change-privacy */
 #define TAKES_ALL		0x100	/* status --all */
 #define TAKES_SPAN		0x200	/* --from T, --to T, each optional */
 #define TAKES_JSON		0x400	/* --json */
@@ -49,14 +49,19 @@ typedef struct Command
 #define DB_KEYS "database.conninfo database.schema database.lock_timeout sync.operation"
 
 static const Command commands[] = {
-	{"migrate", cmd_migrate, "migrate [--change-timezone [--operation NAME]]",
+	{"migrate", cmd_migrate,
+		"migrate [--change-timezone] [--change-privacy] [--operation NAME]",
 		"create or upgrade the warehouse schema",
 		"Create or upgrade the warehouse schema (versioned, recorded, idempotent).\n"
 		"sync, backfill and replay run it by themselves when the schema is missing or old.\n"
 		"--change-timezone: re-read the operation's stored data, loaded in another zone\n"
 		"(etl_state.timezone), in api.timezone: every survey keeps its wall-clock time,\n"
-		"so its instant and response_id change; loads in another zone are refused.",
-	TAKES_TZ_CHANGE | TAKES_OPERATION, DB_KEYS " api.timezone"},
+		"so its instant and response_id change; loads in another zone are refused.\n"
+		"--change-privacy: record privacy.* as the operation's settings (etl_state):\n"
+		"loads with settings other than those recorded are refused; rows stored keep\n"
+		"their form.",
+	TAKES_TZ_CHANGE | TAKES_OPERATION,
+	DB_KEYS " api.timezone privacy.ani privacy.customer_id privacy.agent_dni"},
 	{"sync", cmd_sync, "sync",
 		"load what is new since the last sync (for cron or a systemd timer)",
 		"Load from the saved watermark (the first time: sync.start) up to now - sync.lag,\n"
@@ -220,7 +225,9 @@ command_usage(const Command *c, FILE *out)
 	if (c->flags & TAKES_TZ_CHANGE)
 		fprintf(out,
 				"  --change-timezone      re-read the operation's stored data in its api.timezone\n"
-				"                         (it was loaded in etl_state.timezone)\n");
+				"                         (it was loaded in etl_state.timezone)\n"
+				"  --change-privacy       load the operation with its privacy.* settings from now\n"
+				"                         on (recorded in etl_state; rows stored keep their form)\n");
 	if (c->flags & TAKES_QUESTION)
 		fprintf(out,
 				"  set N                  set question N's label and scale (default: list)\n"
@@ -286,6 +293,7 @@ parse_args(int argc, char **argv, CliOptions *cli)
 		{"change-timezone", no_argument, NULL, 'Z'},
 		{"all", no_argument, NULL, 'A'},
 		{"json", no_argument, NULL, 'J'},
+		{"change-privacy", no_argument, NULL, 'P'},
 		{"label", required_argument, NULL, 'L'},
 		{"min", required_argument, NULL, 'm'},
 		{"max", required_argument, NULL, 'M'},
@@ -358,6 +366,9 @@ parse_args(int argc, char **argv, CliOptions *cli)
 				break;
 			case 'Z':
 				cli->change_timezone = true;
+				break;
+			case 'P':
+				cli->change_privacy = true;
 				break;
 			case 'L':
 				cli->label = optarg;

@@ -61,6 +61,48 @@ change_timezone(Loader *l, const EtlConfig *cfg)
 	return EXIT_OK;
 }
 
+/*
+ * change_privacy: `migrate --change-privacy`: record the configured
+ * privacy.* settings as the operation's (etl_state.privacy_*), under its
+ * lock; the rows stored keep their form. Recorded as a run (command
+ * change_privacy, the note saying what changed).
+ */
+static int
+change_privacy(Loader *l, const EtlConfig *cfg)
+{
+	char		holder[256] = "";
+	char		note[512] = "";
+	bool		changed = false;
+
+	switch (loader_lock_operation(l, holder, sizeof(holder)))
+	{
+		case LOCK_OK:
+			break;
+		case LOCK_BUSY:
+			log_error("load", "operation \"%s\" is being loaded by %s; try again later",
+					  cfg->operation, holder);
+			return EXIT_TRYLATER;
+		case LOCK_ERROR:
+			return EXIT_FAILED;
+	}
+	if (!loader_run_begin(l, "change_privacy", 0, 0))
+		return EXIT_FAILED;
+	if (!loader_change_privacy(l, note, sizeof(note), &changed))
+	{
+		(void) loader_run_end(l, "failed", NULL, "the privacy change failed (logged)");
+		return EXIT_FAILED;
+	}
+	if (!changed)
+		snprintf(note, sizeof(note), "nothing to change: %s",
+				 "no settings recorded differ from the configuration");
+	if (!loader_run_note(l, note) || !loader_run_end(l, "ok", NULL, NULL))
+		return EXIT_FAILED;
+	log_info("load", "operation \"%s\": %s%s", cfg->operation, note,
+			 changed ? "; loads use these settings from now on, the rows stored keep their form"
+			 : "");
+	return EXIT_OK;
+}
+
 int
 cmd_migrate(const CliOptions *cli, EtlConfig *cfg)
 {
@@ -69,21 +111,27 @@ cmd_migrate(const CliOptions *cli, EtlConfig *cfg)
 	int			rc;
 	bool		ok;
 
-	if (cli->change_timezone)
+	if (cli->change_timezone || cli->change_privacy)
 	{
-		/* the operation's own api.timezone (and lock) */
-		if ((rc = cli_one_operation(cli, cfg, "migrate --change-timezone", &cfg)) != EXIT_OK)
+		/* the operation's own api.timezone, privacy.* (and lock) */
+		rc = cli_one_operation(cli, cfg, cli->change_timezone ? "migrate --change-timezone"
+							   : "migrate --change-privacy", &cfg);
+		if (rc != EXIT_OK)
 			return rc;
 		if ((l = open_warehouse_rc(cfg, true, &rc)) == NULL)
 			return rc;
-		rc = change_timezone(l, cfg);
+		rc = EXIT_OK;
+		if (cli->change_timezone)
+			rc = change_timezone(l, cfg);
+		if (rc == EXIT_OK && cli->change_privacy)
+			rc = change_privacy(l, cfg);
 		loader_free(l);
 		return rc;
 	}
 	if (cli->noperations > 0)
 	{
-		fprintf(stderr, "wvetl: migrate: --operation goes with --change-timezone (the schema "
-				"is every operation's)\n");
+		fprintf(stderr, "wvetl: migrate: --operation goes with --change-timezone or "
+				"--change-privacy (the schema is every operation's)\n");
 		return EXIT_USAGE;
 	}
 	if ((l = open_warehouse_rc(cfg, false, &rc)) == NULL)

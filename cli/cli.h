@@ -38,6 +38,7 @@ typedef struct CliOptions
 	bool		change_timezone;	/* migrate --change-timezone */
 	bool		all;			/* status --all */
 	bool		json;			/* rejects --json */
+	bool		change_privacy; /* migrate --change-privacy */
 	bool		help;
 } CliOptions;
 

@@ -136,6 +136,9 @@ open_warehouse_rc(const EtlConfig *cfg, bool migrate, int *rc)
 	o.lock_timeout_s = cfg->lock_timeout_s;
 	o.stop = &pipeline_stop_requested;
 	o.citus = cfg->citus;
+	o.privacy[0] = config_privacy_name(cfg->privacy_ani);
+	o.privacy[1] = config_privacy_name(cfg->privacy_customer_id);
+	o.privacy[2] = config_privacy_name(cfg->privacy_agent_dni);
 	*rc = EXIT_FAILED;
 	l = loader_connect(&o);
 	if (l == NULL)

@@ -82,6 +82,41 @@ timezone_check(Loader *l, const EtlConfig *cfg, const char *command, int64_t fro
 }
 
 /*
+ * privacy_check: the operation's data was loaded with the configured
+ * privacy.* settings, or it has none yet (or none recorded). A load with
+ * other settings would store the same person's value in two forms (clear
+ * beside hashed, hashed beside dropped): it is refused as a configuration
+ * error (exit 2), recorded and summarised as such, naming the stored and
+ * the configured settings and the way to change them on purpose.
+ * Returns EXIT_OK when the load may go on, else the exit status.
+ */
+static int
+privacy_check(Loader *l, const EtlConfig *cfg, const char *command, int64_t from,
+			  int64_t to, double t0)
+{
+	char		stored[256];
+	char		configured[256];
+	char		msg[1536];
+	bool		mismatch = false;
+
+	if (!loader_privacy_check(l, stored, configured, sizeof(stored), &mismatch))
+		return EXIT_FAILED;
+	if (!mismatch)
+		return EXIT_OK;
+	snprintf(msg, sizeof(msg), "operation \"%s\" has data loaded with privacy %s "
+			 "(etl_state.privacy_*), but the configuration says %s: its rows would hold "
+			 "the same person's value in two forms; set privacy.* back, or run `wvetl "
+			 "migrate --change-privacy` to load with the new settings from now on (rows "
+			 "stored keep their form; README: \"Changing an operation's privacy settings\")",
+			 cfg->operation, stored, configured);
+	log_error("config", "%s", msg);
+	if (loader_run_refused(l, command, from, to, "config_error", msg))
+		print_summary_line(cfg, command, NULL, "config_error", loader_run_id(l),
+						   now_seconds() - t0);
+	return EXIT_USAGE;
+}
+
+/*
  * sync_range: sync's [*from, *to): from the watermark less sync.lookback
  * (the first time: sync.start) to now less sync.lag. Returns EXIT_OK with
  * the range set; otherwise the run has been recorded and summarised (no
@@ -154,7 +189,8 @@ run_load(const char *command, EtlConfig *cfg, int64_t from, int64_t to,
 	if (l == NULL)
 		goto cleanup;
 	if ((rc = load_lock(l, cfg, command, from, to, t0)) != EXIT_OK ||
-		(rc = timezone_check(l, cfg, command, from, to, t0)) != EXIT_OK)
+		(rc = timezone_check(l, cfg, command, from, to, t0)) != EXIT_OK ||
+		(rc = privacy_check(l, cfg, command, from, to, t0)) != EXIT_OK)
 		goto cleanup;
 	if (sync)
 	{

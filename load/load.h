@@ -31,6 +31,9 @@
 #include "common/etl.h"
 #include "common/record.h"
 
+/* The personal columns privacy.* protects, in LoadOptions.privacy order. */
+#define LOAD_PRIVACY_COLS 3
+
 typedef struct LoadOptions
 {
 	const char *conninfo;		/* libpq string or URI; "" = PG* env */
@@ -41,6 +44,9 @@ typedef struct LoadOptions
 	double		lock_timeout_s; /* longest wait for a table lock; 0: no limit */
 	const volatile sig_atomic_t *stop;	/* set on SIGINT/SIGTERM: cancel */
 	bool		citus;			/* database.citus: a Citus coordinator */
+	/* privacy.ani, privacy.customer_id, privacy.agent_dni ("keep", "hash",
+	 * "drop"): recorded per operation in etl_state by its first window */
+	const char *privacy[LOAD_PRIVACY_COLS];
 } LoadOptions;
 
 typedef struct Loader Loader;
@@ -168,6 +174,26 @@ bool		loader_window_keep_rejects(Loader *l, uint64_t *kept);
  */
 bool		loader_timezone_check(Loader *l, char *stored, size_t stored_len, bool *mismatch);
 bool		loader_change_timezone(Loader *l, const char *old_zone, uint64_t *surveys);
+
+/*
+ * The operation's privacy settings (load/privacy_record.c).
+ * loader_privacy_check: *mismatch when the operation has data (a loaded
+ * window or a stored survey) and a setting recorded in etl_state differs
+ * from the loader's; stored and configured get the recorded and the
+ * loader's settings ("ani=keep customer_id=hash agent_dni=drop"; stored
+ * "" when none is recorded). loader_change_privacy: record the loader's
+ * settings for the operation (the rows stored keep their form); *changed:
+ * whether any recorded one differed, note: "ani: keep -> hash" for each.
+ * Take the operation's lock first. False on failure (logged; nothing
+ * changed).
+ */
+bool		loader_privacy_check(Loader *l, char *stored, char *configured, size_t len,
+								 bool *mismatch);
+bool		loader_change_privacy(Loader *l, char *note, size_t note_len, bool *changed);
+
+/* loader_run_note: set the run's etl_run.note (what it did beyond its
+ * counters). False on failure (logged). */
+bool		loader_run_note(Loader *l, const char *note);
 
 /* `wvetl status`: per operation (all when operation is NULL), watermark,
  * recent runs, rows, rejects, gaps. */

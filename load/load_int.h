@@ -87,6 +87,7 @@ struct Loader
 	size_t		operation_len;
 	char	   *timezone;
 	char	   *report;
+	char	   *privacy[LOAD_PRIVACY_COLS];	/* NULL: not known (not recorded) */
 	int64_t		run_id;			/* 0 until loader_run_begin */
 	bool		locked;			/* holds the operation's advisory lock */
 	bool		stage_ready;	/* temp staging tables exist in the session */

@@ -79,6 +79,7 @@ loader_connect(const LoadOptions *opt)
 	Loader	   *l = calloc(1, sizeof(Loader));
 	char	   *schema = NULL;
 	Buf			sql = BUF_INIT;
+	bool		privacy_ok = true;
 
 	if (l == NULL)
 	{
@@ -91,10 +92,13 @@ loader_connect(const LoadOptions *opt)
 	l->operation = state_dup(opt->operation);
 	l->timezone = state_dup(opt->timezone != NULL && opt->timezone[0] ? opt->timezone : "UTC");
 	l->report = state_dup(opt->report);
+	for (int i = 0; i < LOAD_PRIVACY_COLS; i++)
+		if (opt->privacy[i] != NULL && (l->privacy[i] = strdup(opt->privacy[i])) == NULL)
+			privacy_ok = false;
 	l->md5 = g_checksum_new(G_CHECKSUM_MD5);
 	l->content = XXH3_createState();
-	if (!l->schema || !l->operation || !l->timezone || !l->report || !l->md5 ||
-		!l->content || !dims_init(l))
+	if (!l->schema || !l->operation || !l->timezone || !l->report || !privacy_ok ||
+		!l->md5 || !l->content || !dims_init(l))
 	{
 		log_error("load", "out of memory");
 		goto fail;
@@ -147,6 +151,8 @@ loader_free(Loader *l)
 	free(l->operation);
 	free(l->timezone);
 	free(l->report);
+	for (t = 0; t < LOAD_PRIVACY_COLS; t++)
+		free(l->privacy[t]);
 	free(l);
 }
 
@@ -370,6 +376,28 @@ loader_run_end(Loader *l, const char *status, const LoadCounts *c, const char *e
 	return ok;
 }
 
+/* loader_run_note: see load.h. The note is scrubbed of registered
+ * secrets and cut to RUN_ERROR_MAX bytes, as an error is. */
+bool
+loader_run_note(Loader *l, const char *note)
+{
+	char		id[24];
+	char	   *text = NULL;
+	const char *params[2];
+	bool		ok;
+
+	if (l->run_id == 0)
+		return true;
+	if (note != NULL && (text = strndup(note, RUN_ERROR_MAX)) != NULL)
+		log_scrub(text, strlen(text) + 1);
+	params[0] = state_i64(id, l->run_id, false);
+	params[1] = text;
+	ok = pg_command(l->conn, "noting what the run did",
+					"UPDATE etl_run SET note = $2 WHERE run_id = $1", 2, params);
+	free(text);
+	return ok;
+}
+
 /*
  * loader_window_state: see load.h. Walks the loaded windows that intersect
  * [from, to) in order; [from, to) is covered when they leave no hole.
@@ -434,7 +462,7 @@ state_window_bookkeeping(Loader *l, int64_t new_watermark, const LoadCounts *c)
 {
 	char		v[11][24];
 	const char *params[12];
-	const char *state_params[5];
+	const char *state_params[5 + LOAD_PRIVACY_COLS];
 	const char *run_params[8];
 	int			i;
 
@@ -469,14 +497,25 @@ state_window_bookkeeping(Loader *l, int64_t new_watermark, const LoadCounts *c)
 	state_params[2] = l->timezone;
 	state_params[3] = l->report[0] ? l->report : NULL;
 	state_params[4] = params[3];
+	for (i = 0; i < LOAD_PRIVACY_COLS; i++)
+		state_params[5 + i] = l->privacy[i];
+	/* the privacy settings: the first window records them; a load whose
+	 * settings differ from those recorded was refused before it began
+	 * (loader_privacy_check), unless the operation had no data */
 	if (!pg_command(l->conn, "moving the watermark",
-					"INSERT INTO etl_state AS s (operation, watermark, timezone, report, run_id)"
-					" VALUES ($1, pg_catalog.to_timestamp($2::bigint), $3, $4, $5::bigint)"
+					"INSERT INTO etl_state AS s (operation, watermark, timezone, report, run_id,"
+					" privacy_ani, privacy_customer_id, privacy_agent_dni)"
+					" VALUES ($1, pg_catalog.to_timestamp($2::bigint), $3, $4, $5::bigint,"
+					" $6, $7, $8)"
 					" ON CONFLICT (operation) DO UPDATE SET"
 					" watermark = GREATEST(s.watermark, excluded.watermark),"
 					" timezone = excluded.timezone,"
 					" report = coalesce(excluded.report, s.report),"
-					" updated_at = excluded.updated_at, run_id = excluded.run_id", 5, state_params))
+					" privacy_ani = coalesce(excluded.privacy_ani, s.privacy_ani),"
+					" privacy_customer_id = coalesce(excluded.privacy_customer_id,"
+					"  s.privacy_customer_id),"
+					" privacy_agent_dni = coalesce(excluded.privacy_agent_dni, s.privacy_agent_dni),"
+					" updated_at = excluded.updated_at, run_id = excluded.run_id", 8, state_params))
 		return false;
 
 	if (l->run_id == 0)
