@@ -108,13 +108,14 @@ static const Command commands[] = {
 		"a reject that loads then, or that the API no longer sends, is marked resolved.\n"
 		"--json: one JSON object per reject and line, the record whole as a string.",
 	TAKES_SPAN | TAKES_JSON | TAKES_OPERATION, DB_KEYS " api.timezone"},
-	{"questions", cmd_questions, "questions [set N --label L --min A --max B]",
-		"list the survey's question numbers; set a question's label and scale",
+	{"questions", cmd_questions, "questions [set N --label L --min A --max B --kind K]",
+		"list the survey's question numbers; set a question's label, scale and kind",
 		"Without arguments: list the question numbers answered (for sync.operation), with\n"
 		"answer counts, the range of numeric answers, and the label and scale when set.\n"
 		"With set N: store question N's label and scale in survey_question, which the BI\n"
 		"views read; an option left out keeps its value, an empty value clears it. An\n"
-		"answer >= the scale's max is a top answer.",
+		"answer >= the scale's max is a top answer. The kind (csat, nps, ces, yes_no,\n"
+		"text) gives the views' csat, nps, ces and yes_share figures.",
 	TAKES_QUESTION | TAKES_OPERATION, DB_KEYS},
 	{"grant", cmd_grant, "grant ROLE [--operation NAME]...",
 		"let a PostgreSQL role read the BI views of some operations only",
@@ -232,7 +233,8 @@ command_usage(const Command *c, FILE *out)
 		fprintf(out,
 				"  set N                  set question N's label and scale (default: list)\n"
 				"  --label TEXT           the label the views show instead of qNN\n"
-				"  --min A, --max B       the question's scale (numbers)\n");
+				"  --min A, --max B       the question's scale (numbers)\n"
+				"  --kind K               csat, nps, ces, yes_no or text (\"\" clears it)\n");
 	fprintf(out,
 			"  -c, --config FILE      the configuration file (default: $WVETL_CONFIG, else\n"
 			"                         ./wvetl.ini when it exists)\n"
@@ -298,6 +300,7 @@ parse_args(int argc, char **argv, CliOptions *cli)
 		{"min", required_argument, NULL, 'm'},
 		{"max", required_argument, NULL, 'M'},
 		{"operation", required_argument, NULL, 'O'},
+		{"kind", required_argument, NULL, 'K'},
 		{NULL, 0, NULL, 0}
 	};
 	int			c;
@@ -388,6 +391,9 @@ parse_args(int argc, char **argv, CliOptions *cli)
 				}
 				cli->operations[cli->noperations++] = optarg;
 				break;
+			case 'K':
+				cli->kind = optarg;
+				break;
 			case ':':
 				{
 					const char *name = long_option_name(longopts, optopt);
@@ -431,8 +437,9 @@ check_command_args(const Command *cmd, const CliOptions *cli)
 		bad = "--change-timezone";
 	else if (cli->output != NULL && !(cmd->flags & TAKES_OUTPUT))
 		bad = "-o/--output";
-	else if ((cli->label || cli->scale_min || cli->scale_max) && !(cmd->flags & TAKES_QUESTION))
-		bad = "--label/--min/--max";
+	else if ((cli->label || cli->scale_min || cli->scale_max || cli->kind) &&
+			 !(cmd->flags & TAKES_QUESTION))
+		bad = "--label/--min/--max/--kind";
 	else if (cli->noperations > 0 && !(cmd->flags & TAKES_OPERATION))
 		bad = "--operation";
 	if (bad != NULL)

@@ -311,9 +311,26 @@ scale_arg_ok(const char *opt, const char *s)
 	return false;
 }
 
+/* kind_arg_ok: a --kind value survey_question.kind takes, or "" (clear). */
+static bool
+kind_arg_ok(const char *s)
+{
+	static const char *const kinds[] = {"", "csat", "nps", "ces", "yes_no", "text"};
+	size_t		i;
+
+	if (s == NULL)
+		return true;
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strcmp(s, kinds[i]) == 0)
+			return true;
+	fprintf(stderr, "wvetl: questions: --kind \"%s\": expected csat, nps, ces, yes_no or text\n",
+			s);
+	return false;
+}
+
 /*
  * cmd_questions: without arguments, list the question numbers answered;
- * with "set N", store question N's label and scale (survey_question).
+ * with "set N", store question N's label, scale and kind (survey_question).
  */
 int
 cmd_questions(const CliOptions *cli, EtlConfig *cfg)
@@ -339,12 +356,14 @@ cmd_questions(const CliOptions *cli, EtlConfig *cfg)
 					cli->arg2);
 			return EXIT_USAGE;
 		}
-		if (!scale_arg_ok("--min", cli->scale_min) || !scale_arg_ok("--max", cli->scale_max))
+		if (!scale_arg_ok("--min", cli->scale_min) || !scale_arg_ok("--max", cli->scale_max) ||
+			!kind_arg_ok(cli->kind))
 			return EXIT_USAGE;
 	}
-	else if (cli->label != NULL || cli->scale_min != NULL || cli->scale_max != NULL)
+	else if (cli->label != NULL || cli->scale_min != NULL || cli->scale_max != NULL ||
+			 cli->kind != NULL)
 	{
-		fprintf(stderr, "wvetl: questions: --label, --min and --max go with \"set N\"\n");
+		fprintf(stderr, "wvetl: questions: --label, --min, --max and --kind go with \"set N\"\n");
 		return EXIT_USAGE;
 	}
 	if ((rc = cli_one_operation(cli, cfg, "questions", &cfg)) != EXIT_OK)
@@ -353,7 +372,8 @@ cmd_questions(const CliOptions *cli, EtlConfig *cfg)
 	if ((l = open_warehouse_existing(cfg, &rc)) == NULL)
 		return rc;
 	if (cli->file != NULL)
-		ok = loader_questions_set(l, (int) n, cli->label, cli->scale_min, cli->scale_max, stdout);
+		ok = loader_questions_set(l, (int) n, cli->label, cli->scale_min, cli->scale_max,
+								  cli->kind, stdout);
 	else
 		ok = loader_questions_list(l, stdout);
 	loader_free(l);

@@ -34,6 +34,7 @@ typedef struct CliOptions
 	const char *scale_max;
 	const char *operations[MAX_OPERATIONS];	/* --operation NAME... */
 	int			noperations;
+	const char *kind;			/* questions set N: --kind */
 	bool		reload;
 	bool		change_timezone;	/* migrate --change-timezone */
 	bool		all;			/* status --all */

@@ -55,6 +55,10 @@ static char zone_name[ZONE_NAME_MAX];
  */
 static _Atomic uint64_t offset_cache[CACHE_SLOTS];
 
+/* utc_offset_cache: the same layout, keyed by the UTC hour of an instant
+ * (epoch -> local, wvtime_local_day). */
+static _Atomic uint64_t utc_offset_cache[CACHE_SLOTS];
+
 static int64_t days_from_civil(int64_t y, int m, int d);
 static void civil_from_days(int64_t z, int *y, int *m, int *d);
 static int64_t wall_as_utc(const WallTime *wt);
@@ -182,6 +186,42 @@ wvtime_local_to_epoch(const WallTime *wt)
 		return wall - off_start;
 	}
 	return resolve_local(wall);
+}
+
+/*
+ * wvtime_local_day: the local day (days since 1970-01-01) and hour (0..23)
+ * of instant t in the zone, as PostgreSQL's (t AT TIME ZONE zone) reads
+ * them. Called once per loaded record (load/rollup.c), so the zone's
+ * offset is cached per UTC hour; hours in which it changes are not cached.
+ */
+void
+wvtime_local_day(int64_t t, int32_t *day, int *hour)
+{
+	int64_t		h = t >= 0 ? t / 3600 : (t - 3599) / 3600;
+	uint64_t	key = (uint64_t) (h + CACHE_HOUR_BIAS) & ((UINT64_C(1) << 27) - 1);
+	size_t		slot = (size_t) (key & (CACHE_SLOTS - 1));
+	uint64_t	entry = atomic_load_explicit(&utc_offset_cache[slot], memory_order_relaxed);
+	int64_t		off;
+	int64_t		local;
+	int64_t		d;
+
+	if ((entry & CACHE_VALID) && ((entry >> 20) & ((UINT64_C(1) << 27) - 1)) == key)
+		off = (int64_t) (entry & ((UINT64_C(1) << 19) - 1)) - CACHE_OFF_BIAS;
+	else
+	{
+		off = zone_offset_at(h * 3600);
+		if (off != zone_offset_at(h * 3600 + 3599))
+			off = zone_offset_at(t);
+		else if (off > -CACHE_OFF_BIAS && off < CACHE_OFF_BIAS &&
+				 h + CACHE_HOUR_BIAS >= 0 && h + CACHE_HOUR_BIAS < (INT64_C(1) << 27))
+			atomic_store_explicit(&utc_offset_cache[slot],
+								  CACHE_VALID | (key << 20) | (uint64_t) (off + CACHE_OFF_BIAS),
+								  memory_order_relaxed);
+	}
+	local = t + off;
+	d = local >= 0 ? local / 86400 : (local - 86399) / 86400;
+	*day = (int32_t) d;
+	*hour = (int) ((local - d * 86400) / 3600);
 }
 
 void
@@ -360,7 +400,10 @@ wvtime_set_zone(const char *zone, char *errbuf)
 	tzset();
 	snprintf(zone_name, sizeof(zone_name), "%s", zone);
 	for (i = 0; i < CACHE_SLOTS; i++)
+	{
 		atomic_store_explicit(&offset_cache[i], 0, memory_order_relaxed);
+		atomic_store_explicit(&utc_offset_cache[i], 0, memory_order_relaxed);
+	}
 	return true;
 }
 

@@ -36,6 +36,9 @@ bool		wvtime_parse_wall(const char *s, size_t n, WallTime *out);
  * the zone offset per hour. */
 int64_t		wvtime_local_to_epoch(const WallTime *wt);
 void		wvtime_epoch_to_local(int64_t t, WallTime *out);
+/* The local day (days since 1970-01-01) and hour (0..23) of instant t.
+ * Fast: caches the zone offset per hour. */
+void		wvtime_local_day(int64_t t, int32_t *day, int *hour);
 
 /* The wall-clock range to ask the API for the window [from, to): the
  * first and last wall times (inclusive, to the second) that read as an

@@ -228,11 +228,12 @@ void		copy_text_field(struct Buf *out, EtlStr value);
 
 /* `wvetl questions` (questions.c): list the question numbers answered (all
  * operations when the loader's is ""), with counts, the range of numeric
- * answers, label and scale; set one question's label and scale in
- * survey_question (NULL keeps the stored value, "" clears it). */
+ * answers, label, scale and kind; set one question's label, scale and kind
+ * in survey_question (NULL keeps the stored value, "" clears it). */
 bool		loader_questions_list(Loader *l, FILE *out);
 bool		loader_questions_set(Loader *l, int question_no, const char *label,
-								 const char *scale_min, const char *scale_max, FILE *out);
+								 const char *scale_min, const char *scale_max,
+								 const char *kind, FILE *out);
 
 /* Reader roles (access.c). loader_grant: role reads the BI views of the
  * operations named (recorded in etl_grant; SELECT on reader_relation);

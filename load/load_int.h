@@ -55,6 +55,21 @@ typedef struct DimSet
 	bool		overflow;		/* over dim_cap ids: folded in SQL instead */
 } DimSet;
 
+/* The rollup deltas of a LOAD_FAST window's records, folded as they
+ * stream (rollup.c). */
+#define ROLL_CAP_DEFAULT 200000	/* cells + values per window */
+
+typedef struct RollFold
+{
+	GHashTable *cells;			/* RollCell -> itself (owned) */
+	GHashTable *values;			/* RollValue -> itself (owned) */
+	size_t		entries;		/* cells + values */
+	uint64_t	folded;			/* records folded whole */
+	bool		overflow;		/* over roll_cap, or another zone: rows read
+								 * back in SQL at commit instead */
+	bool		pending;		/* deltas are waiting to be applied */
+} RollFold;
+
 /* COPY rows waiting in an unlinked temporary file (spool.c). */
 typedef struct Spool
 {
@@ -118,6 +133,8 @@ struct Loader
 	DimSet		dims[DIM_COUNT];	/* the open window's agents and skills */
 	size_t		dim_cap;		/* DIM_CAP_DEFAULT; tests lower it */
 	Buf			dim_key;		/* scratch: an id, NUL-terminated */
+	RollFold	roll;			/* the open window's rollup deltas */
+	size_t		roll_cap;		/* ROLL_CAP_DEFAULT; tests lower it */
 };
 
 /* pg.c --------------------------------------------------------------------*/
@@ -249,5 +266,16 @@ void		dims_reset(Loader *l);
 void		dims_free(Loader *l);
 void		dims_add(Loader *l, const SurveyRecord *rec);
 bool		dimensions_update(Loader *l, uint64_t written);
+
+/* rollup.c ----------------------------------------------------------------*/
+
+bool		rollup_init(Loader *l);
+void		rollup_reset(Loader *l);
+void		rollup_free(Loader *l);
+bool		rollup_prepare(Loader *l);
+void		rollup_add(Loader *l, const SurveyRecord *rec);
+bool		rollup_fast_deltas(Loader *l, uint64_t folded);
+bool		rollup_merge_deltas(Loader *l, bool changed);
+bool		rollup_apply(Loader *l);
 
 #endif							/* WVETL_LOAD_INT_H */

@@ -13,7 +13,7 @@
 #include "load/load.h"
 #include "load/load_int.h"
 
-#define QUESTIONS_COLS 8
+#define QUESTIONS_COLS 9
 
 /* Questions answered, and questions labelled but never answered. */
 static const char questions_list_sql[] =
@@ -30,26 +30,28 @@ static const char questions_list_sql[] =
 	"  coalesce(s.lo::text, '-'), coalesce(s.hi::text, '-'),"
 	"  CASE WHEN q.scale_min IS NULL AND q.scale_max IS NULL THEN '-'"
 	"   ELSE coalesce(q.scale_min::text, '') || '..' || coalesce(q.scale_max::text, '') END,"
-	"  coalesce(q.label, '-')"
+	"  coalesce(q.kind, '-'), coalesce(q.label, '-')"
 	" FROM seen s FULL JOIN q"
 	"  ON q.operation = s.operation AND q.question_no = s.question_no"
 	" ORDER BY 1, coalesce(s.question_no, q.question_no)";
 
 static const char *const questions_head[QUESTIONS_COLS] = {
-	"operation", "question", "answers", "numeric", "min", "max", "scale", "label"
+	"operation", "question", "answers", "numeric", "min", "max", "scale", "kind", "label"
 };
 
 /* NULL keeps a stored value; "" clears it. */
 static const char questions_set_sql[] =
-	"INSERT INTO survey_question AS q (operation, question_no, label, scale_min, scale_max)"
-	" VALUES ($1, $2::int, nullif($3, ''), nullif($4, '')::numeric, nullif($5, '')::numeric)"
+	"INSERT INTO survey_question AS q (operation, question_no, label, scale_min, scale_max, kind)"
+	" VALUES ($1, $2::int, nullif($3, ''), nullif($4, '')::numeric, nullif($5, '')::numeric,"
+	"  nullif($6, ''))"
 	" ON CONFLICT (operation, question_no) DO UPDATE SET"
 	"  label = CASE WHEN $3 IS NULL THEN q.label ELSE excluded.label END,"
 	"  scale_min = CASE WHEN $4 IS NULL THEN q.scale_min ELSE excluded.scale_min END,"
 	"  scale_max = CASE WHEN $5 IS NULL THEN q.scale_max ELSE excluded.scale_max END,"
+	"  kind = CASE WHEN $6 IS NULL THEN q.kind ELSE excluded.kind END,"
 	"  updated_at = excluded.updated_at"
 	" RETURNING 'q' || lpad(question_no::text, 2, '0'), coalesce(label, '-'),"
-	"  coalesce(scale_min::text, '-'), coalesce(scale_max::text, '-')";
+	"  coalesce(scale_min::text, '-'), coalesce(scale_max::text, '-'), kind";
 
 /* questions_numeric: counts and answer range are right-aligned. */
 static bool
@@ -109,10 +111,11 @@ loader_questions_list(Loader *l, FILE *out)
  */
 bool
 loader_questions_set(Loader *l, int question_no, const char *label,
-					 const char *scale_min, const char *scale_max, FILE *out)
+					 const char *scale_min, const char *scale_max, const char *kind,
+					 FILE *out)
 {
 	char		no[16];
-	const char *params[5] = {l->operation, no, label, scale_min, scale_max};
+	const char *params[6] = {l->operation, no, label, scale_min, scale_max, kind};
 	PGresult   *res;
 
 	if (l->operation[0] == '\0')
@@ -121,13 +124,14 @@ loader_questions_set(Loader *l, int question_no, const char *label,
 		return false;
 	}
 	snprintf(no, sizeof(no), "%d", question_no);
-	res = pg_query(l->conn, "setting the question's label and scale",
-				   questions_set_sql, 5, params);
+	res = pg_query(l->conn, "setting the question's label, scale and kind",
+				   questions_set_sql, 6, params);
 	if (res == NULL)
 		return false;
-	fprintf(out, "operation %s %s: label %s, scale %s..%s\n", l->operation,
+	fprintf(out, "operation %s %s: label %s, scale %s..%s%s%s\n", l->operation,
 			PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
-			PQgetvalue(res, 0, 3));
+			PQgetvalue(res, 0, 3), PQgetisnull(res, 0, 4) ? "" : ", kind ",
+			PQgetvalue(res, 0, 4));
 	PQclear(res);
 	return true;
 }

@@ -98,7 +98,7 @@ loader_connect(const LoadOptions *opt)
 	l->md5 = g_checksum_new(G_CHECKSUM_MD5);
 	l->content = XXH3_createState();
 	if (!l->schema || !l->operation || !l->timezone || !l->report || !privacy_ok ||
-		!l->md5 || !l->content || !dims_init(l))
+		!l->md5 || !l->content || !dims_init(l) || !rollup_init(l))
 	{
 		log_error("load", "out of memory");
 		goto fail;
@@ -145,6 +145,7 @@ loader_free(Loader *l)
 		g_checksum_free(l->md5);
 	XXH3_freeState(l->content);
 	dims_free(l);
+	rollup_free(l);
 	spool_free(&l->response_spool);
 	spool_free(&l->reject_spool);
 	free(l->schema);

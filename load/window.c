@@ -2,8 +2,8 @@
  * load/window.c
  *   One window, one transaction: records stream into COPY (straight into
  *   the tables in LOAD_FAST, into temporary staging tables in LOAD_MERGE),
- *   rejects into their own stage, then the merge, the bookkeeping rows and
- *   COMMIT.
+ *   rejects into their own stage, then the merge, the rollups (rollup.c),
+ *   the bookkeeping rows and COMMIT.
  *
  *   In LOAD_FAST a record whose response_id the window may have sent
  *   already (an in-answer duplicate: see idset.c) is staged instead, and
@@ -233,6 +233,7 @@ window_reset(Loader *l)
 	l->id_max = INT64_MIN;
 	idset_reset(&l->ids);
 	dims_reset(l);
+	rollup_reset(l);
 	spool_reset(&l->response_spool);
 }
 
@@ -415,7 +416,8 @@ loader_window_begin(Loader *l, int64_t from, int64_t to, LoadMode mode)
 	}
 	if (!l->stage_ready)
 	{
-		if (!pg_command(l->conn, "creating staging tables", stage_ddl, 0, NULL))
+		if (!pg_command(l->conn, "creating staging tables", stage_ddl, 0, NULL) ||
+			!rollup_prepare(l))
 			return false;
 		l->stage_ready = true;
 	}
@@ -468,7 +470,10 @@ loader_add_record(Loader *l, const SurveyRecord *rec)
 			l->target[TARGET_DUP_RESPONSE].rows++;
 		}
 		else
+		{
 			seq = -1;
+			rollup_add(l, rec);
+		}
 	}
 	else if (idset_add(&l->ids, id))
 		l->maybe_repeats++;		/* or a false positive: the merge counts */
@@ -678,6 +683,8 @@ window_merge_changed(Loader *l, LoadCounts *c)
 			  changed, c->records);
 	if (changed > 0)
 	{
+		if (!rollup_merge_deltas(l, true))
+			return false;
 		if (!pg_query_int64(l->conn, "merging survey responses", changed_upsert_sql,
 							0, NULL, &written, NULL))
 			return false;
@@ -730,6 +737,8 @@ window_merge(Loader *l, LoadCounts *c, uint64_t staged)
 	stage_dups = c->duplicates > 0;
 	if (l->mode == LOAD_MERGE && !stage_dups)
 		return window_merge_changed(l, c);
+	if (!rollup_merge_deltas(l, false))
+		return false;
 	if (!query_counts(l, "merging survey responses",
 					  stage_dups ? merge_upsert_sql : dialect_sql(l, SQL_MERGE_UPSERT_DIFF), 0, NULL, counts))
 		return false;
@@ -837,9 +846,13 @@ loader_window_commit(Loader *l, int64_t new_watermark, const LoadCounts *extra,
 	if (l->ids.failed)
 		log_warn("load", "out of memory for the window's set of identities: "
 				 "its later records were staged and merged (slower, same result)");
+	if (!rollup_fast_deltas(l, c.records - staged))
+		goto fail;
 	if (staged == 0)
 		c.inserted = c.records;
 	else if (!window_merge(l, &c, staged))
+		goto fail;
+	if (!rollup_apply(l))
 		goto fail;
 	if (c.rejects > 0 && !window_store_rejects(l))
 		goto fail;

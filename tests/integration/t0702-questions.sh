@@ -22,7 +22,7 @@ wv_expect 0 backfill --from 2026-01-05 --to 2026-01-07
 wv_expect 0 questions
 out=$(cat "$WV_TMP/out")
 echo "$out"
-assert_eq "operation question answers numeric min max scale label" \
+assert_eq "operation question answers numeric min max scale kind label" \
 	"$(echo "$out" | head -n 1 | tr -s ' ')" "header"
 want=$(psql_q "SELECT 'q' || lpad(question_no::text, 2, '0') || ' ' || count(*) || ' ' || count(answer_num)
                  FROM wolkvox.survey_answer GROUP BY question_no ORDER BY question_no")
@@ -35,9 +35,9 @@ wv_expect 0 questions set 1 --max 10
 wv_expect 0 questions set 14 --label "Not asked yet"
 wv_expect 0 questions
 assert_contains "$(cat "$WV_TMP/out" | tr -s ' ')" "q01 " "q01 listed"
-assert_contains "$(grep '^test *q01 ' "$WV_TMP/out" | tr -s ' ')" "1..10 Overall satisfaction" \
+assert_contains "$(grep '^test *q01 ' "$WV_TMP/out" | tr -s ' ')" "1..10 - Overall satisfaction" \
 	"--max alone keeps the label and min"
-assert_contains "$(grep '^test *q14 ' "$WV_TMP/out" | tr -s ' ')" "q14 0 0 - - - Not asked yet" \
+assert_contains "$(grep '^test *q14 ' "$WV_TMP/out" | tr -s ' ')" "q14 0 0 - - - - Not asked yet" \
 	"a labelled question without answers is listed"
 assert_eq "Overall satisfaction|10" \
 	"$(psql_q "SELECT DISTINCT question, scale_max FROM wolkvox.v_answer WHERE question_no = 1")" \

@@ -22,6 +22,7 @@
 
 #include "common/buf.h"
 #include "common/log.h"
+#include "common/wvtime.h"
 #include "load/load.h"
 #include "load/load_int.h"
 
@@ -761,6 +762,60 @@ test_dims_fold_and_fallback(void **state)
 	assert_int_equal(qn(l->conn, "SELECT count(*) FROM skill WHERE operation = 'dims-client'"), 7);
 }
 
+/* The rollup deltas folded by the loader (a few rows sent at commit)
+ * equal those read back in SQL (the fallback when the fold passes
+ * roll_cap entries), through both load paths, and both equal what the
+ * base tables give (rollup_day_survey, rollup_day_answer). */
+static void
+test_rollup_fold_and_fallback(void **state)
+{
+	Loader	   *l = *state;
+	LoadOptions o = opt;
+	Loader	   *b[2];
+	int			k;
+	char		errbuf[256];
+	static const char roll_sql[] =
+		"SELECT md5(string_agg(x, ',' ORDER BY x)) FROM ("
+		" SELECT concat_ws('|', period, dim, period_start, key_id, surveys, completed,"
+		"  with_feeling, positive, very_positive) AS x FROM rollup_survey WHERE operation = '%s'"
+		" UNION ALL SELECT concat_ws('|', period, dim, period_start, key_id, question_no, value,"
+		"  answer_num, answers) FROM rollup_answer WHERE operation = '%s') r";
+	static const char base_sql[] =
+		"SELECT count(*) FROM ("
+		" (SELECT dim, period_start, key_id, question_no, value, answer_num, answers"
+		"  FROM rollup_answer WHERE operation = '%s' AND period = 'day'"
+		"  EXCEPT ALL SELECT * FROM rollup_day_answer('%s', NULL, NULL))"
+		" UNION ALL (SELECT * FROM rollup_day_answer('%s', NULL, NULL) EXCEPT ALL"
+		"  SELECT dim, period_start, key_id, question_no, value, answer_num, answers"
+		"  FROM rollup_answer WHERE operation = '%s' AND period = 'day')) d";
+	char		sql[1024];
+	char		got[2][64];
+
+	NEED_DB(state);
+	assert_true(wvtime_set_zone(opt.timezone, errbuf));
+	for (k = 0; k < 2; k++)
+	{
+		o.operation = k == 0 ? "roll-client" : "roll-sql";
+		b[k] = loader_connect(&o);
+		assert_non_null(b[k]);
+		if (k == 1)
+			b[k]->roll_cap = 2;
+		dims_window(b[k], 0, 400, 10 * DAY, 0, LOAD_FAST);
+		dims_window(b[k], 0, 400, 10 * DAY, 9, LOAD_MERGE);
+		dims_window(b[k], 1000, 300, 9 * DAY, 5, LOAD_FAST);
+		snprintf(sql, sizeof(sql), roll_sql, o.operation, o.operation);
+		snprintf(got[k], sizeof(got[k]), "%s", q(l->conn, sql));
+		snprintf(sql, sizeof(sql), base_sql, o.operation, o.operation, o.operation, o.operation);
+		assert_int_equal(qn(l->conn, sql), 0);
+		loader_free(b[k]);
+	}
+	assert_string_equal(got[0], got[1]);
+	assert_int_equal(qn(l->conn, "SELECT sum(surveys) FROM rollup_survey"
+						" WHERE operation = 'roll-client' AND period = 'month' AND dim = 'hour'"),
+					 qn(l->conn, "SELECT count(*) FROM survey_response"
+						" WHERE operation = 'roll-client'"));
+}
+
 int
 main(void)
 {
@@ -774,6 +829,7 @@ main(void)
 		cmocka_unit_test(test_lock_and_runs),
 		cmocka_unit_test(test_identity_collision),
 		cmocka_unit_test(test_dims_fold_and_fallback),
+		cmocka_unit_test(test_rollup_fold_and_fallback),
 		cmocka_unit_test(test_spooled_responses),
 		cmocka_unit_test(test_numeric_binary),
 	};
