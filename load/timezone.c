@@ -85,6 +85,8 @@ static const ChangeStep change_steps[] = {
 	{"moving the watermark and the zone",
 		"UPDATE etl_state SET watermark = " REREAD("watermark") ", timezone = $3,"
 	" updated_at = now() WHERE operation = $1", 3},
+	{"recomputing the rollups (local days in the new zone)",
+	"SELECT rollup_rebuild($1, NULL, NULL)", 1},
 };
 
 /*

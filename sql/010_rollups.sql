@@ -212,12 +212,38 @@ AS $$
 	 GROUP BY 1, 2, 3, 4, 5, 6, 7;
 $$;
 
+-- rollup_rebuild(op, lo, hi): rewrite the operation's rollups for the
+-- local days [lo, hi) (NULL: unbounded) from the base tables: their day
+-- rows, then the weeks and months that contain them.
+CREATE FUNCTION rollup_rebuild(op text, lo date, hi date)
+	RETURNS void
+	LANGUAGE sql
+AS $$
+	DELETE FROM rollup_survey
+	 WHERE operation = op AND period = 'day'
+	   AND period_start >= coalesce(lo, '-infinity') AND period_start < coalesce(hi, 'infinity');
+	DELETE FROM rollup_answer
+	 WHERE operation = op AND period = 'day'
+	   AND period_start >= coalesce(lo, '-infinity') AND period_start < coalesce(hi, 'infinity');
+	INSERT INTO rollup_survey (operation, period, dim, period_start, key_id, surveys, completed,
+							   with_feeling, positive, very_positive)
+	SELECT op, 'day', f.* FROM rollup_day_survey(op, lo, hi) f;
+	INSERT INTO rollup_answer (operation, period, dim, period_start, key_id, question_no,
+							   value_key, value, answer_num, answers)
+	SELECT op, 'day', f.dim, f.period_start, f.key_id, f.question_no,
+		   rollup_value_key(f.value), f.value, f.answer_num, f.answers
+	  FROM rollup_day_answer(op, lo, hi) f;
+	SELECT rollup_fold_periods(op, lo, hi);
+$$;
+
 COMMENT ON FUNCTION rollup_day_survey(text, date, date) IS
 	'The day rows rollup_survey must hold for an operation''s local days [lo, hi), from survey_response (wvetl verify compares them).';
 COMMENT ON FUNCTION rollup_day_answer(text, date, date) IS
 	'The day rows rollup_answer must hold for an operation''s local days [lo, hi), from survey_response and survey_answer (wvetl verify compares them).';
 COMMENT ON FUNCTION rollup_fold_periods(text, date, date) IS
 	'Rewrites the week and month rows of rollup_survey and rollup_answer that contain a day of [lo, hi) from their day rows.';
+COMMENT ON FUNCTION rollup_rebuild(text, date, date) IS
+	'Rewrites an operation''s rollups for the local days [lo, hi) (NULL: unbounded) from the base tables (wvetl verify --repair, migrate --change-timezone).';
 
 -- The functions resolve names with pg_catalog first, then the warehouse
 -- schema (their tables), whoever calls them (see 006_search_path_rejects.sql).
@@ -226,23 +252,13 @@ BEGIN
 	EXECUTE format('ALTER FUNCTION rollup_day_survey(text, date, date) SET search_path = pg_catalog, %I, pg_temp', current_schema());
 	EXECUTE format('ALTER FUNCTION rollup_day_answer(text, date, date) SET search_path = pg_catalog, %I, pg_temp', current_schema());
 	EXECUTE format('ALTER FUNCTION rollup_fold_periods(text, date, date) SET search_path = pg_catalog, %I, pg_temp', current_schema());
+	EXECUTE format('ALTER FUNCTION rollup_rebuild(text, date, date) SET search_path = pg_catalog, %I, pg_temp', current_schema());
 END
 $do$;
 ALTER FUNCTION rollup_value_key(text) SET search_path = pg_catalog, pg_temp;
 
 -- A warehouse loaded before: fill the rollups from its rows.
-INSERT INTO rollup_survey (operation, period, dim, period_start, key_id, surveys, completed,
-						   with_feeling, positive, very_positive)
-SELECT s.operation, 'day', f.*
-  FROM etl_state s, rollup_day_survey(s.operation, NULL, NULL) f;
-
-INSERT INTO rollup_answer (operation, period, dim, period_start, key_id, question_no, value_key,
-						   value, answer_num, answers)
-SELECT s.operation, 'day', f.dim, f.period_start, f.key_id, f.question_no,
-	   rollup_value_key(f.value), f.value, f.answer_num, f.answers
-  FROM etl_state s, rollup_day_answer(s.operation, NULL, NULL) f;
-
-SELECT rollup_fold_periods(s.operation, NULL, NULL) FROM etl_state s;
+SELECT rollup_rebuild(s.operation, NULL, NULL) FROM etl_state s;
 
 -- The views ---------------------------------------------------------------------
 

@@ -99,7 +99,7 @@ psql_q "TRUNCATE wolkvox.rollup_survey, wolkvox.rollup_answer;
                   wolkvox.v_period_skill_question;
         DROP TABLE wolkvox.rollup_survey, wolkvox.rollup_answer CASCADE;
         DROP FUNCTION wolkvox.rollup_day_survey, wolkvox.rollup_day_answer,
-                      wolkvox.rollup_fold_periods, wolkvox.rollup_value_key;
+                      wolkvox.rollup_fold_periods, wolkvox.rollup_value_key, wolkvox.rollup_rebuild;
         ALTER TABLE wolkvox.survey_question DROP COLUMN kind;" >/dev/null
 wv_expect 0 migrate
 assert_contains "$(cat "$WV_TMP/err")" "010_rollups" "migration 10 ran again"

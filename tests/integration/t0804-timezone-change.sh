@@ -62,6 +62,15 @@ assert_eq 0 "$(psql_q "SELECT count(*) FROM wolkvox.survey_answer a
 	"every answer follows its survey"
 assert_eq "$days0" "$(psql_q "SELECT string_agg(local_date || ':' || n, ',' ORDER BY local_date) FROM (SELECT local_date, count(*) n FROM wolkvox.v_response GROUP BY 1) d")" \
 	"the views' local days do not move"
+assert_eq 0 "$(psql_q "SELECT count(*) FROM ((SELECT dim, period_start, key_id, surveys
+                          FROM wolkvox.rollup_survey WHERE operation = 'test' AND period = 'day'
+                        EXCEPT SELECT dim, period_start, key_id, surveys
+                          FROM wolkvox.rollup_day_survey('test', NULL, NULL))
+                        UNION ALL (SELECT dim, period_start, key_id, surveys
+                          FROM wolkvox.rollup_day_survey('test', NULL, NULL)
+                        EXCEPT SELECT dim, period_start, key_id, surveys
+                          FROM wolkvox.rollup_survey WHERE operation = 'test' AND period = 'day')) d")" \
+	"the rollups are those of the surveys in the new zone"
 assert_eq 0 "$(psql_q "SELECT count(*) FROM wolkvox.etl_window WHERE operation = 'test'
                         AND (window_from AT TIME ZONE 'America/Mexico_City')::time <> '00:00'
                         AND window_from <> '2026-01-07 12:00:00'::timestamp AT TIME ZONE 'America/Mexico_City'")" \
