@@ -164,7 +164,8 @@ static const char roll_answer_written_sql[] =
 	t ".surveys = 0 AND " t ".completed = 0 AND " t ".with_feeling = 0" \
 	" AND " t ".positive = 0 AND " t ".very_positive = 0"
 
-/* Add the deltas ($1 the operation); returns how many rows reached zero. */
+/* Add the deltas ($1 the operation); returns how many rows reached zero,
+ * and the first and last period_start among them. */
 static const char roll_survey_apply_sql[] =
 	"WITH e AS ("
 	"  SELECT p.period, d.dim, p.start, d.key_id, sum(d.surveys) AS surveys,"
@@ -184,17 +185,21 @@ static const char roll_survey_apply_sql[] =
 	"   with_feeling = r.with_feeling + excluded.with_feeling,"
 	"   positive = r.positive + excluded.positive,"
 	"   very_positive = r.very_positive + excluded.very_positive"
-	"  RETURNING r.surveys, r.completed, r.with_feeling, r.positive, r.very_positive)"
-	" SELECT count(*) FROM u WHERE " ROLL_SURVEY_ZERO("u");
+	"  RETURNING r.period_start, r.surveys, r.completed, r.with_feeling, r.positive,"
+	"   r.very_positive)"
+	" SELECT count(*), min(period_start), max(period_start) FROM u WHERE " ROLL_SURVEY_ZERO("u");
 
-/* A CTE, MATERIALIZED, reads the temporary table: Citus refuses one in a
- * subquery of a DELETE on a distributed table. */
+/* Rows that reached zero, among those of the operation ($1) from $2 to $3:
+ * no row stays at zero, so those are the ones the deltas just emptied.
+ * Without the delta tables in the statement (Citus refuses a temporary
+ * table in a DELETE on its tables); the arrays keep it on the primary
+ * key's ranges. */
+#define ROLL_ZERO_WHERE(dims) \
+	" WHERE operation = $1 AND period = ANY ('{day,week,month}') AND dim = ANY ('" dims "')" \
+	" AND period_start BETWEEN $2::date AND $3::date AND "
+
 static const char roll_survey_zero_sql[] =
-	"WITH k AS MATERIALIZED (SELECT DISTINCT p.period, d.dim, p.start, d.key_id"
-	ROLL_SURVEY_ROWS ")"
-	" DELETE FROM rollup_survey r USING k"
-	" WHERE r.operation = $1 AND r.period = k.period AND r.dim = k.dim"
-	"  AND r.period_start = k.start AND r.key_id = k.key_id AND " ROLL_SURVEY_ZERO("r");
+	"DELETE FROM rollup_survey" ROLL_ZERO_WHERE("{agent,skill,hour}") ROLL_SURVEY_ZERO("rollup_survey");
 
 static const char roll_answer_apply_sql[] =
 	"WITH e AS ("
@@ -209,16 +214,11 @@ static const char roll_answer_apply_sql[] =
 	"   answer_num, answers FROM e"
 	"  ON CONFLICT (operation, period, dim, period_start, key_id, question_no, value_key)"
 	"  DO UPDATE SET answers = r.answers + excluded.answers"
-	"  RETURNING r.answers)"
-	" SELECT count(*) FROM u WHERE answers = 0";
+	"  RETURNING r.period_start, r.answers)"
+	" SELECT count(*), min(period_start), max(period_start) FROM u WHERE answers = 0";
 
 static const char roll_answer_zero_sql[] =
-	"WITH k AS MATERIALIZED (SELECT DISTINCT p.period, d.dim, p.start, d.key_id,"
-	"  d.question_no, rollup_value_key(d.value) AS value_key" ROLL_ANSWER_ROWS ")"
-	" DELETE FROM rollup_answer r USING k"
-	" WHERE r.operation = $1 AND r.period = k.period AND r.dim = k.dim"
-	"  AND r.period_start = k.start AND r.key_id = k.key_id"
-	"  AND r.question_no = k.question_no AND r.value_key = k.value_key AND r.answers = 0";
+	"DELETE FROM rollup_answer" ROLL_ZERO_WHERE("{agent,skill}") "answers = 0";
 
 /* The fold ---------------------------------------------------------------*/
 
@@ -594,13 +594,22 @@ rollup_merge_deltas(Loader *l, bool changed)
 static bool
 roll_apply_one(Loader *l, const char *apply_sql, const char *zero_sql)
 {
-	const char *params[1] = {l->operation};
-	int64_t		zero = 0;
+	const char *params[3] = {l->operation, NULL, NULL};
+	PGresult   *res = pg_query(l->conn, "updating the rollups", apply_sql, 1, params);
+	bool		ok;
 
-	if (!pg_query_int64(l->conn, "updating the rollups", apply_sql, 1, params, &zero, NULL))
+	if (res == NULL)
 		return false;
-	return zero == 0 ||
-		pg_command(l->conn, "removing empty rollup rows", zero_sql, 1, params);
+	if (strcmp(PQgetvalue(res, 0, 0), "0") == 0)
+	{
+		PQclear(res);
+		return true;
+	}
+	params[1] = PQgetvalue(res, 0, 1);
+	params[2] = PQgetvalue(res, 0, 2);
+	ok = pg_command(l->conn, "removing empty rollup rows", zero_sql, 3, params);
+	PQclear(res);
+	return ok;
 }
 
 /*

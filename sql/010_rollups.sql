@@ -32,8 +32,17 @@
 
 -- survey_question.kind --------------------------------------------------------
 
-ALTER TABLE survey_question
-	ADD COLUMN kind text CHECK (kind IN ('csat', 'nps', 'ces', 'yes_no', 'text'));
+-- Two commands, the constraint named, each EXECUTEd on its own: on Citus
+-- (survey_question is a reference table there) a column added with its
+-- constraint is refused, and so is an added constraint in a string of
+-- several statements (this file).
+DO $do$
+BEGIN
+	EXECUTE 'ALTER TABLE survey_question ADD COLUMN kind text';
+	EXECUTE 'ALTER TABLE survey_question ADD CONSTRAINT survey_question_kind_check'
+		' CHECK (kind IN (''csat'', ''nps'', ''ces'', ''yes_no'', ''text''))';
+END
+$do$;
 
 COMMENT ON COLUMN survey_question.kind IS
 	'What the question measures, for the views'' metrics: csat (csat = share of numeric answers in the top two points of the scale, scale_max and scale_max - 1; scale_max 5 when not set), nps (0-10: nps = % of 9-10 minus % of 0-6, over the answers from 0 to 10), ces (ces = average of the numeric answers), yes_no (yes_share = answers 1, si, sí, s, yes, y (any case) over all answers), text (free text: no metric). NULL: none.';
@@ -120,8 +129,11 @@ $$;
 CREATE FUNCTION rollup_day_survey(op text, lo date, hi date)
 	RETURNS TABLE (dim text, period_start date, key_id text, surveys bigint, completed bigint,
 				   with_feeling bigint, positive bigint, very_positive bigint)
-	LANGUAGE sql STABLE
+	LANGUAGE plpgsql STABLE
 AS $$
+#variable_conflict use_column
+BEGIN
+	RETURN QUERY
 	WITH z AS (SELECT coalesce((SELECT s.timezone FROM etl_state s WHERE s.operation = op),
 							   'America/Bogota') AS tz),
 	b AS (SELECT z.tz,
@@ -138,7 +150,8 @@ AS $$
 		   count(*) FILTER (WHERE r.feeling = 'very positive')
 	  FROM r CROSS JOIN LATERAL (VALUES ('agent', r.agent_id), ('skill', r.skill_id),
 										('hour', r.h)) g(dim, key_id)
-	 GROUP BY 1, 2, 3
+	 GROUP BY 1, 2, 3;
+END
 $$;
 
 -- rollup_day_answer(op, lo, hi): the day rows of rollup_answer for the
@@ -148,8 +161,11 @@ $$;
 CREATE FUNCTION rollup_day_answer(op text, lo date, hi date)
 	RETURNS TABLE (dim text, period_start date, key_id text, question_no integer,
 				   value text, answer_num numeric, answers bigint)
-	LANGUAGE sql STABLE
+	LANGUAGE plpgsql STABLE
 AS $$
+#variable_conflict use_column
+BEGIN
+	RETURN QUERY
 	WITH z AS (SELECT coalesce((SELECT s.timezone FROM etl_state s WHERE s.operation = op),
 							   'America/Bogota') AS tz),
 	b AS (SELECT z.tz,
@@ -171,7 +187,8 @@ AS $$
 	SELECT g.dim, a.d, coalesce(g.key_id, ''), a.question_no, a.value, max(a.answer_num),
 		   count(*)
 	  FROM a CROSS JOIN LATERAL (VALUES ('agent', a.agent_id), ('skill', a.skill_id)) g(dim, key_id)
-	 GROUP BY 1, 2, 3, 4, 5
+	 GROUP BY 1, 2, 3, 4, 5;
+END
 $$;
 
 -- rollup_fold_periods(op, lo, hi): rewrite the week and month rows of both
@@ -179,8 +196,9 @@ $$;
 -- sums of their day rows.
 CREATE FUNCTION rollup_fold_periods(op text, lo date, hi date)
 	RETURNS void
-	LANGUAGE sql
+	LANGUAGE plpgsql
 AS $$
+BEGIN
 	DELETE FROM rollup_survey r USING (VALUES ('week'), ('month')) p(period)
 	 WHERE r.operation = op AND r.period = p.period
 	   AND r.period_start >= date_trunc(p.period, coalesce(lo, '-infinity')::timestamp)::date
@@ -210,6 +228,7 @@ AS $$
 	   AND r.period_start < coalesce(hi, 'infinity') + 31
 	   AND date_trunc(p.period, r.period_start::timestamp)::date < coalesce(hi, 'infinity')
 	 GROUP BY 1, 2, 3, 4, 5, 6, 7;
+END
 $$;
 
 -- rollup_rebuild(op, lo, hi): rewrite the operation's rollups for the
@@ -217,8 +236,9 @@ $$;
 -- rows, then the weeks and months that contain them.
 CREATE FUNCTION rollup_rebuild(op text, lo date, hi date)
 	RETURNS void
-	LANGUAGE sql
+	LANGUAGE plpgsql
 AS $$
+BEGIN
 	DELETE FROM rollup_survey
 	 WHERE operation = op AND period = 'day'
 	   AND period_start >= coalesce(lo, '-infinity') AND period_start < coalesce(hi, 'infinity');
@@ -233,7 +253,8 @@ AS $$
 	SELECT op, 'day', f.dim, f.period_start, f.key_id, f.question_no,
 		   rollup_value_key(f.value), f.value, f.answer_num, f.answers
 	  FROM rollup_day_answer(op, lo, hi) f;
-	SELECT rollup_fold_periods(op, lo, hi);
+	PERFORM rollup_fold_periods(op, lo, hi);
+END
 $$;
 
 COMMENT ON FUNCTION rollup_day_survey(text, date, date) IS

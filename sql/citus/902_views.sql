@@ -82,58 +82,7 @@ SELECT r.operation,
   LEFT JOIN skill sk ON sk.operation = r.operation AND sk.skill_id = r.skill_id
   LEFT JOIN survey_question q ON q.operation = r.operation AND q.question_no = a.question_no;
 
--- The question views: the same two levels as 003's (counts per value on
--- the shards, folded on the coordinator), without the calendar.
-CREATE OR REPLACE VIEW v_daily_agent_question AS
-SELECT c.operation, c.local_date, c.agent_id, min(ag.agent_name) AS agent_name, c.question_no,
-	   coalesce(min(q.label), 'q' || lpad(c.question_no::text, 2, '0')) AS question,
-	   min(q.label) AS question_label, min(q.scale_min) AS scale_min, min(q.scale_max) AS scale_max,
-	   sum(c.n) AS answers,
-	   sum(c.n) FILTER (WHERE c.answer_num IS NOT NULL) AS numeric_answers,
-	   sum(c.answer_num * c.n) AS answer_sum,
-	   round(sum(c.answer_num * c.n) / sum(c.n) FILTER (WHERE c.answer_num IS NOT NULL), 4) AS answer_avg,
-	   jsonb_object_agg(c.value, c.n) AS distribution,
-	   CASE WHEN min(q.scale_max) IS NOT NULL
-			THEN coalesce(sum(c.n) FILTER (WHERE c.answer_num >= q.scale_max), 0) END AS top,
-	   round(coalesce(sum(c.n) FILTER (WHERE c.answer_num >= q.scale_max), 0)::numeric
-			 / nullif(sum(c.n) FILTER (WHERE c.answer_num IS NOT NULL AND q.scale_max IS NOT NULL), 0),
-			 4) AS top_share
-  FROM (SELECT x.operation,
-			   (to_timestamp(x.response_id >> 31) AT TIME ZONE o.timezone)::date AS local_date,
-			   x.agent_id, a.question_no, a.answer_num,
-			   coalesce(a.answer_num::text, a.answer_text) AS value, count(*) AS n
-		  FROM survey_response x
-		  JOIN survey_answer a ON a.response_id = x.response_id
-		  JOIN (SELECT s.operation, coalesce(s.timezone, 'America/Bogota') AS timezone
-				  FROM etl_state s) o ON o.operation = x.operation
-		 GROUP BY 1, 2, 3, 4, 5, 6) c
-  LEFT JOIN survey_question q ON q.operation = c.operation AND q.question_no = c.question_no
-  LEFT JOIN agent ag ON ag.operation = c.operation AND ag.agent_id = c.agent_id
- GROUP BY c.operation, c.local_date, c.agent_id, c.question_no;
+-- The daily views (v_daily_agent, v_daily_skill and their question views)
+-- read the rollups since sql/010_rollups.sql: plain joins of reference
+-- tables, which Citus plans as they are.
 
-CREATE OR REPLACE VIEW v_daily_skill_question AS
-SELECT c.operation, c.local_date, c.skill_id, min(sk.skill_name) AS skill_name, c.question_no,
-	   coalesce(min(q.label), 'q' || lpad(c.question_no::text, 2, '0')) AS question,
-	   min(q.label) AS question_label, min(q.scale_min) AS scale_min, min(q.scale_max) AS scale_max,
-	   sum(c.n) AS answers,
-	   sum(c.n) FILTER (WHERE c.answer_num IS NOT NULL) AS numeric_answers,
-	   sum(c.answer_num * c.n) AS answer_sum,
-	   round(sum(c.answer_num * c.n) / sum(c.n) FILTER (WHERE c.answer_num IS NOT NULL), 4) AS answer_avg,
-	   jsonb_object_agg(c.value, c.n) AS distribution,
-	   CASE WHEN min(q.scale_max) IS NOT NULL
-			THEN coalesce(sum(c.n) FILTER (WHERE c.answer_num >= q.scale_max), 0) END AS top,
-	   round(coalesce(sum(c.n) FILTER (WHERE c.answer_num >= q.scale_max), 0)::numeric
-			 / nullif(sum(c.n) FILTER (WHERE c.answer_num IS NOT NULL AND q.scale_max IS NOT NULL), 0),
-			 4) AS top_share
-  FROM (SELECT x.operation,
-			   (to_timestamp(x.response_id >> 31) AT TIME ZONE o.timezone)::date AS local_date,
-			   x.skill_id, a.question_no, a.answer_num,
-			   coalesce(a.answer_num::text, a.answer_text) AS value, count(*) AS n
-		  FROM survey_response x
-		  JOIN survey_answer a ON a.response_id = x.response_id
-		  JOIN (SELECT s.operation, coalesce(s.timezone, 'America/Bogota') AS timezone
-				  FROM etl_state s) o ON o.operation = x.operation
-		 GROUP BY 1, 2, 3, 4, 5, 6) c
-  LEFT JOIN survey_question q ON q.operation = c.operation AND q.question_no = c.question_no
-  LEFT JOIN skill sk ON sk.operation = c.operation AND sk.skill_id = c.skill_id
- GROUP BY c.operation, c.local_date, c.skill_id, c.question_no;
