@@ -66,6 +66,9 @@ CREATE TABLE rollup_survey
 	PRIMARY KEY (operation, period, dim, period_start, key_id)
 ) WITH (fillfactor = 80);
 
+-- A range of periods, whatever the operation (see rollup_answer_period_idx).
+CREATE INDEX rollup_survey_period_idx ON rollup_survey (period, dim, period_start);
+
 COMMENT ON TABLE rollup_survey IS
 	'Surveys per operation, period (day, week, month of local time) and agent, skill or hour of the day; kept by wvetl in each window''s transaction. Read it through v_period_agent, v_period_skill, v_period_hour and the daily views.';
 COMMENT ON COLUMN rollup_survey.period IS 'day, week (starting on Monday) or month.';
@@ -95,11 +98,12 @@ CREATE TABLE rollup_answer
 	PRIMARY KEY (operation, period, dim, period_start, key_id, question_no, value_key)
 ) WITH (fillfactor = 80);
 
--- One agent's (or skill's) periods, for a dashboard filtered on one agent:
--- the primary key would read every agent of each day. On nullif(key_id, '')
--- because that is the views' agent_id, so their filters reach it.
+-- The views' filters: a range of periods (dashboards rarely name the
+-- operation, which leads the primary key), and one agent's (or skill's)
+-- periods, on nullif(key_id, '') because that is the views' agent_id.
+CREATE INDEX rollup_answer_period_idx ON rollup_answer (period, dim, period_start);
 CREATE INDEX rollup_answer_key_idx
-	ON rollup_answer (operation, period, dim, (nullif(key_id, '')), period_start);
+	ON rollup_answer (period, dim, (nullif(key_id, '')), period_start);
 
 COMMENT ON TABLE rollup_answer IS
 	'Answers per operation, period (day, week, month of local time), agent or skill, question and value; kept by wvetl in each window''s transaction. Read it through v_period_agent_question, v_period_skill_question and the daily views.';
@@ -233,12 +237,25 @@ $$;
 
 -- rollup_rebuild(op, lo, hi): rewrite the operation's rollups for the
 -- local days [lo, hi) (NULL: unbounded) from the base tables: their day
--- rows, then the weeks and months that contain them.
+-- rows, then the weeks and months that contain them. Days before the
+-- operation's etl_state.pruned_before (wvetl prune deleted their surveys;
+-- a column of 013_privacy_retention.sql, read through to_jsonb so this
+-- works before it exists) keep their rollups.
 CREATE FUNCTION rollup_rebuild(op text, lo date, hi date)
 	RETURNS void
 	LANGUAGE plpgsql
 AS $$
+DECLARE
+	pruned date;
 BEGIN
+	SELECT ((to_jsonb(s) ->> 'pruned_before')::timestamptz AT TIME ZONE coalesce(s.timezone, 'America/Bogota'))::date
+	  INTO pruned FROM etl_state s WHERE s.operation = op;
+	IF pruned IS NOT NULL AND (lo IS NULL OR lo < pruned) THEN
+		lo := pruned;
+	END IF;
+	IF lo IS NOT NULL AND hi IS NOT NULL AND lo >= hi THEN
+		RETURN;
+	END IF;
 	DELETE FROM rollup_survey
 	 WHERE operation = op AND period = 'day'
 	   AND period_start >= coalesce(lo, '-infinity') AND period_start < coalesce(hi, 'infinity');
@@ -287,9 +304,11 @@ SELECT rollup_rebuild(s.operation, NULL, NULL) FROM etl_state s;
 -- dimension's name): v_period_agent and v_period_agent_question give every
 -- period, v_daily_agent and v_daily_agent_question (names and columns as in
 -- 003_bi.sql, so dashboards built on them keep working) the days; the
--- same for skill. Only operations with an etl_state row show, as in
--- 003_bi.sql. The figures equal those the views of 003_bi.sql computed
--- from the surveys (local days from etl_state.timezone).
+-- same for skill. They read only the rollups, the dimensions and
+-- survey_question (so they can run as the reader, under row-level
+-- security: 012_tenancy.sql). The figures equal those the views of
+-- 003_bi.sql computed from the surveys (local days from
+-- etl_state.timezone).
 DO $do$
 DECLARE
 	d text;
@@ -303,8 +322,7 @@ SELECT r.operation, r.period, r.period_start, nullif(r.key_id, '') AS %1$s_id, n
 	   r.with_feeling, r.positive, r.very_positive,
 	   round((r.positive + r.very_positive)::numeric / nullif(r.with_feeling, 0), 4) AS positive_share,
 	   round(r.very_positive::numeric / nullif(r.with_feeling, 0), 4) AS very_positive_share
-  FROM etl_state o
-  JOIN rollup_survey r ON r.operation = o.operation
+  FROM rollup_survey r
   LEFT JOIN %1$s n ON n.operation = r.operation AND n.%1$s_id = r.key_id
  WHERE r.dim = '%1$s'
 $v$, d);
@@ -347,8 +365,7 @@ SELECT r.operation, r.period, r.period_start, nullif(r.key_id, '') AS %1$s_id,
 			THEN round(coalesce(sum(r.answers) FILTER (WHERE r.answer_num = 1
 					   OR lower(r.value) IN ('si', 'sí', 's', 'yes', 'y')), 0)::numeric
 					   / sum(r.answers), 4) END AS yes_share
-  FROM etl_state o
-  JOIN rollup_answer r ON r.operation = o.operation
+  FROM rollup_answer r
   LEFT JOIN survey_question q ON q.operation = r.operation AND q.question_no = r.question_no
   LEFT JOIN %1$s n ON n.operation = r.operation AND n.%1$s_id = r.key_id
  WHERE r.dim = '%1$s'
@@ -377,8 +394,7 @@ $do$;
 CREATE VIEW v_period_hour AS
 SELECT r.operation, r.period, r.period_start, r.key_id::integer AS hour,
 	   r.surveys, r.completed, r.with_feeling, r.positive, r.very_positive
-  FROM etl_state o
-  JOIN rollup_survey r ON r.operation = o.operation
+  FROM rollup_survey r
  WHERE r.dim = 'hour';
 
 CREATE VIEW v_daily_hour AS
@@ -391,3 +407,34 @@ COMMENT ON VIEW v_period_hour IS
 	'Per operation, period (day, week from Monday, month) and local hour of the day (0..23): surveys, completed, feelings. From rollup_survey.';
 COMMENT ON VIEW v_daily_hour IS
 	'Per operation, local day and hour (0..23): surveys, completed, feelings ("today''s surveys per hour").';
+
+-- A warehouse whose 012_tenancy.sql was applied before this file (versions
+-- run in order, but a later number may have been applied first): its
+-- treatment for the new tables and views here too. Row-level security on
+-- the rollups (a reader sees its operations' rows) and the views run as the
+-- reader; `wvetl migrate` then grants them to the reader roles.
+DO $do$
+DECLARE
+	r text;
+BEGIN
+	IF to_regclass('visible_operation') IS NULL THEN
+		RETURN;
+	END IF;
+	FOREACH r IN ARRAY ARRAY['rollup_survey', 'rollup_answer']
+	LOOP
+		EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', r);
+		EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', r);
+		EXECUTE format('CREATE POLICY visible_operation ON %I'
+					   ' USING ((SELECT has_table_privilege(%L::regclass, ''SELECT''))'
+					   '        OR operation IN (SELECT v.operation FROM visible_operation v))',
+					   r, 'survey_response');
+	END LOOP;
+	FOREACH r IN ARRAY ARRAY['v_period_agent', 'v_daily_agent', 'v_period_agent_question',
+							 'v_daily_agent_question', 'v_period_skill', 'v_daily_skill',
+							 'v_period_skill_question', 'v_daily_skill_question',
+							 'v_period_hour', 'v_daily_hour']
+	LOOP
+		EXECUTE format('ALTER VIEW %I SET (security_invoker = true)', r);
+	END LOOP;
+END
+$do$;

@@ -101,11 +101,7 @@ $$;
 
 -- The views over survey_response and survey_answer, as in 003_bi.sql
 -- (and its comments), but for: visible_operation as the calendar's
--- operations; personal columns in clear only for a role that reads_all;
--- OFFSET 0 on the per-day grouped subqueries of the daily question views,
--- so that a reader's condition on agent_id, skill_id or question_no is not
--- evaluated inside them, where another operation's rows of the same day
--- are read (a filter on local_date still prunes the calendar first).
+-- operations; personal columns in clear only for a role that reads_all.
 
 CREATE OR REPLACE VIEW v_response AS
 SELECT r.operation,
@@ -187,81 +183,8 @@ SELECT r.operation,
   LEFT JOIN skill sk ON sk.operation = r.operation AND sk.skill_id = r.skill_id
   LEFT JOIN survey_question q ON q.operation = r.operation AND q.question_no = r.question_no;
 
-CREATE OR REPLACE VIEW v_daily_agent_question AS
-SELECT c.operation, c.local_date, c.agent_id, min(ag.agent_name) AS agent_name, c.question_no,
-	   coalesce(min(q.label), 'q' || lpad(c.question_no::text, 2, '0')) AS question,
-	   min(q.label) AS question_label, min(q.scale_min) AS scale_min, min(q.scale_max) AS scale_max,
-	   sum(c.n) AS answers,
-	   sum(c.n) FILTER (WHERE c.answer_num IS NOT NULL) AS numeric_answers,
-	   sum(c.answer_num * c.n) AS answer_sum,
-	   round(sum(c.answer_num * c.n) / sum(c.n) FILTER (WHERE c.answer_num IS NOT NULL), 4) AS answer_avg,
-	   jsonb_object_agg(c.value, c.n) AS distribution,
-	   CASE WHEN min(q.scale_max) IS NOT NULL
-			THEN coalesce(sum(c.n) FILTER (WHERE c.answer_num >= q.scale_max), 0) END AS top,
-	   round(coalesce(sum(c.n) FILTER (WHERE c.answer_num >= q.scale_max), 0)::numeric
-			 / nullif(sum(c.n) FILTER (WHERE c.answer_num IS NOT NULL AND q.scale_max IS NOT NULL), 0),
-			 4) AS top_share
-  FROM (SELECT o.operation, g.day::date AS local_date, n.agent_id, n.question_no, n.answer_num,
-			   n.value, n.n
-		  FROM visible_operation o
-		 CROSS JOIN LATERAL (SELECT min(x.answered_at) AS lo, max(x.answered_at) AS hi
-							   FROM survey_response x WHERE x.operation = o.operation) b
-		 CROSS JOIN LATERAL generate_series((b.lo AT TIME ZONE o.timezone)::date::timestamp,
-											(b.hi AT TIME ZONE o.timezone)::date::timestamp,
-											interval '1 day') AS g(day)
-		 CROSS JOIN LATERAL (SELECT survey_response_id_floor(g.day AT TIME ZONE o.timezone) AS lo,
-									survey_response_id_floor((g.day + interval '1 day') AT TIME ZONE o.timezone) AS hi
-							 OFFSET 0) d
-		 CROSS JOIN LATERAL (SELECT x.agent_id, a.question_no, a.answer_num,
-									coalesce(a.answer_num::text, a.answer_text) AS value, count(*) AS n
-							   FROM survey_response x
-							   JOIN survey_answer a ON a.response_id = x.response_id
-							  WHERE x.operation = o.operation
-								AND x.response_id >= d.lo AND x.response_id < d.hi
-								AND a.response_id >= d.lo AND a.response_id < d.hi
-							  GROUP BY 1, 2, 3, 4
-							 OFFSET 0) n) c
-  LEFT JOIN survey_question q ON q.operation = c.operation AND q.question_no = c.question_no
-  LEFT JOIN agent ag ON ag.operation = c.operation AND ag.agent_id = c.agent_id
- GROUP BY c.operation, c.local_date, c.agent_id, c.question_no;
-
-CREATE OR REPLACE VIEW v_daily_skill_question AS
-SELECT c.operation, c.local_date, c.skill_id, min(sk.skill_name) AS skill_name, c.question_no,
-	   coalesce(min(q.label), 'q' || lpad(c.question_no::text, 2, '0')) AS question,
-	   min(q.label) AS question_label, min(q.scale_min) AS scale_min, min(q.scale_max) AS scale_max,
-	   sum(c.n) AS answers,
-	   sum(c.n) FILTER (WHERE c.answer_num IS NOT NULL) AS numeric_answers,
-	   sum(c.answer_num * c.n) AS answer_sum,
-	   round(sum(c.answer_num * c.n) / sum(c.n) FILTER (WHERE c.answer_num IS NOT NULL), 4) AS answer_avg,
-	   jsonb_object_agg(c.value, c.n) AS distribution,
-	   CASE WHEN min(q.scale_max) IS NOT NULL
-			THEN coalesce(sum(c.n) FILTER (WHERE c.answer_num >= q.scale_max), 0) END AS top,
-	   round(coalesce(sum(c.n) FILTER (WHERE c.answer_num >= q.scale_max), 0)::numeric
-			 / nullif(sum(c.n) FILTER (WHERE c.answer_num IS NOT NULL AND q.scale_max IS NOT NULL), 0),
-			 4) AS top_share
-  FROM (SELECT o.operation, g.day::date AS local_date, n.skill_id, n.question_no, n.answer_num,
-			   n.value, n.n
-		  FROM visible_operation o
-		 CROSS JOIN LATERAL (SELECT min(x.answered_at) AS lo, max(x.answered_at) AS hi
-							   FROM survey_response x WHERE x.operation = o.operation) b
-		 CROSS JOIN LATERAL generate_series((b.lo AT TIME ZONE o.timezone)::date::timestamp,
-											(b.hi AT TIME ZONE o.timezone)::date::timestamp,
-											interval '1 day') AS g(day)
-		 CROSS JOIN LATERAL (SELECT survey_response_id_floor(g.day AT TIME ZONE o.timezone) AS lo,
-									survey_response_id_floor((g.day + interval '1 day') AT TIME ZONE o.timezone) AS hi
-							 OFFSET 0) d
-		 CROSS JOIN LATERAL (SELECT x.skill_id, a.question_no, a.answer_num,
-									coalesce(a.answer_num::text, a.answer_text) AS value, count(*) AS n
-							   FROM survey_response x
-							   JOIN survey_answer a ON a.response_id = x.response_id
-							  WHERE x.operation = o.operation
-								AND x.response_id >= d.lo AND x.response_id < d.hi
-								AND a.response_id >= d.lo AND a.response_id < d.hi
-							  GROUP BY 1, 2, 3, 4
-							 OFFSET 0) n) c
-  LEFT JOIN survey_question q ON q.operation = c.operation AND q.question_no = c.question_no
-  LEFT JOIN skill sk ON sk.operation = c.operation AND sk.skill_id = c.skill_id
- GROUP BY c.operation, c.local_date, c.skill_id, c.question_no;
+-- The daily views read the rollups (010_rollups.sql), not these tables:
+-- they run as the reader (below), under row-level security.
 
 COMMENT ON COLUMN v_response.ani IS
 	'The caller''s number: for a reader role (wvetl grant), only a protected value (privacy.ani = hash), else NULL.';
