@@ -116,12 +116,12 @@ wv_expect 0 backfill --from 2026-01-05 --to 2026-01-06
 c0=$(wv_checksum wolkvox)
 w0=$(psql_q "SELECT count(*) FROM wolkvox.etl_window")
 PGAPPNAME=t0511_locker psql -X -q -c "BEGIN" \
-	-c "LOCK TABLE wolkvox.survey_response IN ACCESS EXCLUSIVE MODE" \
+	-c "LOCK TABLE wolkvox.survey_answer IN ACCESS EXCLUSIVE MODE" \
 	-c "SELECT pg_sleep(600)" >/dev/null 2>&1 &
 locker=$!
 bg_pids="$bg_pids $locker"
 locked() {
-	[ "$(psql_q "SELECT count(*) FROM pg_locks WHERE relation = 'wolkvox.survey_response'::regclass
+	[ "$(psql_q "SELECT count(*) FROM pg_locks WHERE relation = 'wolkvox.survey_answer'::regclass
 	              AND mode = 'AccessExclusiveLock' AND granted")" = 1 ]
 }
 wait_for "the other session holds the lock" locked
