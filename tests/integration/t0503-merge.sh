@@ -12,8 +12,8 @@
 #   answer changed, one gone, one new): one API call, X keeps its
 #   response_id and first_loaded_at, takes the new values and exactly the
 #   new answers; three updates, three duplicates, still three rows;
-# - a misaligned window overlapping the loaded one (merge mode) changes
-#   nothing and adds no row;
+# - a misaligned window inside the loaded one, loaded again with --reload
+#   (merge mode), changes nothing and adds no row;
 # - when rows exist that no etl_window row accounts for (the windows' rows
 #   were deleted), the fast load meets them: the window is fetched once
 #   more and merged (two API calls), the log says so, and nothing changes;
@@ -95,9 +95,11 @@ no_identity_twice "reload"
 c2=$(wv_checksum wolkvox)
 [ "$c1" != "$c2" ] || fail "the changed record must change the checksum"
 
-# --- an overlapping, misaligned window ----------------------------------------------
+# --- a misaligned window inside the loaded one -----------------------------------------
 
-wv_expect 0 backfill --from "$DAY 06:00:00" --to "2026-02-11 06:00:00"
+# Windows are planned from local midnights: [06:00, 24:00) lies inside the
+# loaded day (skipped unless --reload) and [00:00, 06:00) of the next day is new.
+wv_expect 0 backfill --from "$DAY 06:00:00" --to "2026-02-11 06:00:00" --reload
 assert_eq "merge" "$(psql_q "SELECT mode FROM wolkvox.etl_window WHERE window_from = '$DAY 06:00:00-05'")" \
 	"the overlapping window was merged"
 assert_eq "$c2" "$(wv_checksum wolkvox)" "overlap: nothing changed"

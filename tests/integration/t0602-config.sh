@@ -25,7 +25,9 @@ source_of()
 
 wv_expect 0 config
 assert_eq "# configuration file: $WV_CONF" "$(head -n 1 "$WV_TMP/out")" "config names the file read"
-assert_eq 31 "$(grep -c '^[a-z]*\.[a-z_]* *= ' "$WV_TMP/out")" "config prints every key"
+"$WVETL" --help | sed -n 's/^  \([a-z]*\.[a-z_]*\) .*/\1/p' | sort >"$WV_TMP/help-keys"
+assert_eq "$(cat "$WV_TMP/help-keys")" "$(sed -n 's/^\([a-z]*\.[a-z_]*\) *= .*/\1/p' "$WV_TMP/out" | sort)" \
+	"config prints every key --help lists"
 assert_eq "*** (${#WV_TOKEN} characters)" "$(value api.token)" "token masked"
 line=$(grep -n '^token' "$WV_CONF" | cut -d: -f1)
 assert_eq "$WV_CONF:$line" "$(source_of api.token)" "the token's source is FILE:LINE"
