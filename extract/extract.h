@@ -77,7 +77,7 @@ void		api_client_free(ApiClient *c);
  * (wvtime_request_range); when none does, API_EMPTY without a request (an
  * hour a DST change repeats is asked once). One request at a time; waits
  * so that requests are at least min_interval apart. A 200 body goes to sink
- * as it arrives; other bodies are read (up to 64 KiB) and classified. A
+ * as it arrives; of other bodies the first 64 KiB are read, and classified. A
  * failure below HTTP is API_RETRY, except those no retry can mend (TLS
  * certificate refused, bad URL or CA file): API_FATAL. Fills res; never
  * logs the token. Returns res->outcome.

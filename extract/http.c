@@ -2,8 +2,8 @@
  * extract/http.c
  *   The Wolkvox reports_manager client: one libcurl easy handle reused for
  *   every request (keep-alive), one request at a time, at least
- *   min_interval apart. A 200 body streams to the caller's sink; any other
- *   body is kept (64 KiB at most) and classified. The token lives only in
+ *   min_interval apart. A 200 body streams to the caller's sink; of any
+ *   other body the first 64 KiB are kept and classified, and no more read. The token lives only in
  *   the request header list and is scrubbed from anything we report.
  */
 #include <errno.h>
@@ -55,6 +55,7 @@ typedef struct FetchCtx
 	struct timespec last_data;	/* CLOCK_MONOTONIC: request start, then
 								 * the last body byte */
 	size_t		errlen;			/* bytes in c->errbody */
+	bool		errbody_cut;	/* a non-200 body passed HTTP_ERRBODY_MAX: not read on */
 } FetchCtx;
 
 static bool client_hostport(ApiClient *c, char *errbuf);
@@ -383,8 +384,9 @@ api_client_requests(const ApiClient *c)
 /*
  * fetch_write: the curl write callback (see CURLOPT_WRITEFUNCTION). Reads
  * the status on the first call; a 200 body goes to the sink, any other is
- * kept (cut at HTTP_ERRBODY_MAX) for classification. Returns n, or
- * CURL_WRITEFUNC_ERROR after noting why in the FetchCtx.
+ * kept for classification, and the transfer ends once HTTP_ERRBODY_MAX of
+ * it are kept. Returns n, or CURL_WRITEFUNC_ERROR after noting why in the
+ * FetchCtx.
  */
 static size_t
 fetch_write(char *data, size_t size, size_t nmemb, void *userdata)
@@ -427,6 +429,13 @@ fetch_write(char *data, size_t size, size_t nmemb, void *userdata)
 	{
 		memcpy(f->c->errbody + f->errlen, data, n < room ? n : room);
 		f->errlen += n < room ? n : room;
+	}
+	if (n > room)
+	{
+		/* what an error body says is in its first bytes; the rest is not
+		 * read (an endless one would be read for ever) */
+		f->errbody_cut = true;
+		return CURL_WRITEFUNC_ERROR;
 	}
 	return n;
 }
@@ -714,6 +723,8 @@ api_fetch(ApiClient *c, int64_t from, int64_t to,
 	}
 	else if (f.idle)
 		fetch_curl_error(&f, CURLE_OPERATION_TIMEDOUT);
+	else if (f.errbody_cut)
+		fetch_http_error(&f);	/* what was kept of a long error body */
 	else if (rc != CURLE_OK)
 		fetch_curl_error(&f, rc);
 	else if (res->http_status != 200)

@@ -109,6 +109,53 @@ json_quote(Buf *b, const char *s, size_t n, bool keep_nul)
 	return dropped;
 }
 
+/*
+ * json_escape_extra: how many bytes json_append_string_as_sent would add
+ * to s (n bytes) besides its quotes: 1 for '"', '\\' and the controls with
+ * a letter escape, 5 for the other controls (\u00XX), NUL included. Runs
+ * with none of these are passed over eight bytes at a time.
+ */
+size_t
+json_escape_extra(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *) s;
+	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t highs = 0x8080808080808080ULL;
+	size_t		extra = 0;
+	size_t		i = 0;
+	uint64_t	w;
+
+	while (i < n)
+	{
+		/* a byte below 0x20: (w - 0x20..) & ~w has its high bit (for bytes
+		 * below 0x80); '"' and '\\': a zero byte in w ^ 0x22.. or 0x5C.. */
+		if (n - i >= 8)
+		{
+			uint64_t	q;
+			uint64_t	b;
+
+			memcpy(&w, p + i, 8);
+			q = w ^ (ones * 0x22);
+			b = w ^ (ones * 0x5C);
+			if ((((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs)
+				;				/* one of them is in there: byte by byte */
+			else
+			{
+				i += 8;
+				continue;
+			}
+		}
+		for (size_t end = (n - i >= 8) ? i + 8 : n; i < end; i++)
+		{
+			char		e = escape_char[p[i]];
+
+			if (e != 0)
+				extra += e == 'u' ? 5 : 1;
+		}
+	}
+	return extra;
+}
+
 /* json_append_value: a collected field value as JSON text. */
 void
 json_append_value(Buf *b, const RecordScratch *rs, const RawField *f)

@@ -207,10 +207,23 @@ type_duration(TypingState *ts, const RawField *f, bool *has, int32_t *out)
 		extras_add(ts, f);
 }
 
+/* slot_cmp: by question number, then by position in the record. */
+static int
+slot_cmp(const void *a, const void *b)
+{
+	const AnswerSlot *x = a;
+	const AnswerSlot *y = b;
+
+	if (x->question_no != y->question_no)
+		return x->question_no < y->question_no ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
 /*
- * answers_finish: sort the q<N> slots by (N, order) with an insertion sort
- * (the API sends them in order, so this is one pass), keep the last slot of
- * each N, drop the unanswered, and fill rec->answers.
+ * answers_finish: sort the q<N> slots by (N, order), keep the last slot of
+ * each N, drop the unanswered, and fill rec->answers. The API sends them
+ * in order, which one pass confirms; any other order is sorted by qsort
+ * (O(n log n): a record of 100,000 keys in reverse must not take n^2).
  */
 static void
 answers_finish(TypingState *ts)
@@ -219,16 +232,11 @@ answers_finish(TypingState *ts)
 	SurveyAnswer *out = ts->rs->answers;
 	size_t		n = 0;
 	size_t		i;
-	size_t		j;
 
-	for (i = 1; i < ts->n_slots; i++)
-	{
-		AnswerSlot	x = s[i];
-
-		for (j = i; j > 0 && s[j - 1].question_no > x.question_no; j--)
-			s[j] = s[j - 1];
-		s[j] = x;
-	}
+	for (i = 1; i < ts->n_slots && slot_cmp(&s[i - 1], &s[i]) < 0; i++)
+		;
+	if (i < ts->n_slots)
+		qsort(s, ts->n_slots, sizeof(*s), slot_cmp);
 	for (i = 0; i < ts->n_slots; i++)
 	{
 		if (i + 1 < ts->n_slots && s[i + 1].question_no == s[i].question_no)

@@ -31,6 +31,16 @@
  *   the bytes fed since the last callback (max_token, derived from
  *   max_field_bytes): a hostile body cannot grow yajl's buffers without
  *   limit, whatever the chunking.
+ *
+ *   A record's size (record_size, against max_record_bytes) is what it can
+ *   cost in memory: its keys and values as JSON text (escapes included, so
+ *   that extras and the raw text built from it are no larger), plus
+ *   FIELD_COST per key for the per-key arrays. So 16 million empty keys
+ *   are refused after 4 MiB, as 16 MiB of control characters are. The
+ *   record as sent (want_raw) and the envelope outside the records (keys
+ *   the transform skips, bytes that are no record) are bounded by the same
+ *   number, checked at each token (event): a body cannot be read without
+ *   end.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -43,7 +53,7 @@
 #include "transform/transform_int.h"
 
 #define DEFAULT_MAX_FIELD (1024 * 1024)
-#define DEFAULT_MAX_RECORD (16 * 1024 * 1024)
+#define DEFAULT_MAX_RECORD (4 * 1024 * 1024)
 #define DEFAULT_MAX_DEPTH 32
 #define KEY_QUOTE_MAX 64		/* bytes of a key quoted in an error */
 
@@ -55,6 +65,10 @@
  */
 #define TOKEN_TEXT_FACTOR 6
 #define TOKEN_MARGIN (64 * 1024)
+
+/* What one key costs besides its bytes: its RawField, and the answer slot
+ * and answer typing reserves for every field. */
+#define FIELD_COST (sizeof(RawField) + sizeof(AnswerSlot) + sizeof(SurveyAnswer))
 
 /* The envelope key whose value comes next. */
 typedef enum EnvKey
@@ -84,6 +98,8 @@ struct Transform
 	uint64_t	last_event;		/* body offset just past the last callback */
 	uint64_t	max_token;		/* bytes allowed without any callback */
 	uint64_t	seq;			/* next record's position */
+	uint64_t	outside;		/* bytes of the envelope outside its records */
+	size_t		rec_escapes;	/* the current record's escapes, see record_size */
 	bool		started;		/* the top-level value has begun */
 	bool		failed;
 	bool		sink_stopped;
@@ -120,6 +136,7 @@ struct Transform
 	SurveyRecord rec;
 };
 
+static bool check_chunk(Transform *t);
 static int	cb_null(void *ctx);
 static int	cb_boolean(void *ctx, int v);
 static int	cb_number(void *ctx, const char *s, size_t n);
@@ -150,6 +167,7 @@ static int	reject_emit(Transform *t, const char *raw, size_t len, const char *re
 static void set_yajl_error(Transform *t, const char *data, size_t len, bool at_finish);
 static Transform *event(void *ctx);
 static bool clean_string(Transform *t, const char **s, size_t *n);
+static void count_escapes(Transform *t, const char *s, size_t n);
 static void sent_scalar(Transform *t, FieldKind kind, const char *s, size_t n);
 static void sent_key(Transform *t, const char *s, size_t n);
 static void sent_open(Transform *t, bool is_array);
@@ -302,21 +320,31 @@ transform_feed(Transform *t, const char *data, size_t len)
 	if (st == yajl_status_ok)
 	{
 		t->bytes += len;
-		/* yajl holds the open token's bytes: bound them (see max_token) */
-		if (t->bytes - t->last_event <= t->max_token)
-			return true;
-		t->failed = true;
-		etl_seterr(t->err, "no JSON value ends in the %llu bytes after byte %llu: "
-				   "a single JSON token is longer than %llu bytes",
-				   (unsigned long long) (t->bytes - t->last_event),
-				   (unsigned long long) t->last_event,
-				   (unsigned long long) t->max_token);
-		return false;
+		return check_chunk(t);
 	}
 	t->failed = true;
 	if (st == yajl_status_error)
 		set_yajl_error(t, data, len, false);
 	t->bytes += len;
+	return false;
+}
+
+/*
+ * check_chunk: once a chunk is parsed, yajl's open token (the bytes fed
+ * since the last callback) is within max_token. False with the error set
+ * when it is not. (The other bounds are checked at each token: event.)
+ */
+static bool
+check_chunk(Transform *t)
+{
+	if (t->bytes - t->last_event <= t->max_token)
+		return true;
+	etl_seterr(t->err, "no JSON value ends in the %llu bytes after byte %llu: "
+			   "a single JSON token is longer than %llu bytes",
+			   (unsigned long long) (t->bytes - t->last_event),
+			   (unsigned long long) t->last_event,
+			   (unsigned long long) t->max_token);
+	t->failed = true;
 	return false;
 }
 
@@ -408,6 +436,18 @@ key_quote(Transform *t, char *out, size_t outlen)
 	return out;
 }
 
+/*
+ * record_size: what the current record costs (see the file's comment):
+ * the arena (keys and values decoded; nested values as JSON text), the
+ * escapes its top-level strings would take as JSON text (rec_escapes),
+ * and FIELD_COST per key.
+ */
+static size_t
+record_size(const Transform *t)
+{
+	return t->rs.arena.len + t->rec_escapes + t->rs.n_fields * FIELD_COST;
+}
+
 /* check_sizes: the field and record limits, after a write into the arena. */
 static int
 check_sizes(Transform *t, const RawField *f)
@@ -420,9 +460,10 @@ check_sizes(Transform *t, const RawField *f)
 		return fail(t, "record %llu: value of %s is longer than %zu bytes",
 					(unsigned long long) t->seq, key_quote(t, q, sizeof(q)),
 					t->opt.max_field_bytes);
-	if (t->rs.arena.len > t->opt.max_record_bytes)
-		return fail(t, "record %llu is larger than %zu bytes",
-					(unsigned long long) t->seq, t->opt.max_record_bytes);
+	if (record_size(t) > t->opt.max_record_bytes)
+		return fail(t, "record %llu is larger than %zu bytes (its keys and values as "
+					"JSON text, and %zu bytes a key)", (unsigned long long) t->seq,
+					t->opt.max_record_bytes, FIELD_COST);
 	return 1;
 }
 
@@ -633,6 +674,7 @@ on_start(Transform *t, bool is_array)
 			return record_begin(t);
 		/* an array where a record was expected: capture, then reject */
 		record_scratch_reset(&t->rs);
+		t->rec_escapes = 0;
 		if (record_scratch_add(&t->rs) == NULL)
 			return fail(t, "out of memory");
 		t->elem_capture = true;
@@ -699,6 +741,7 @@ static int
 record_begin(Transform *t)
 {
 	record_scratch_reset(&t->rs);
+	t->rec_escapes = 0;
 	if (t->rs.arena.failed)
 		return fail(t, "record %llu: out of memory", (unsigned long long) t->seq);
 	t->rec_depth = t->depth;
@@ -769,6 +812,20 @@ record_end(Transform *t)
 }
 
 /*
+ * count_escapes: a record's top-level key or string value s (as yajl
+ * decoded it, n bytes) goes into the arena decoded; add to rec_escapes
+ * what its JSON text takes besides, its escapes, so that record_size
+ * covers extras and the raw text built from the arena. Nested values
+ * need nothing: the arena holds them as JSON text. (The record as sent,
+ * want_raw, is bounded by its own length: transform_feed.)
+ */
+static void
+count_escapes(Transform *t, const char *s, size_t n)
+{
+	t->rec_escapes += json_escape_extra(s, n);
+}
+
+/*
  * clean_string: a decoded string from yajl, without U+0000 and with U+FFFD
  * for ill-formed UTF-8 (text_clean); *s and *n then point into t->clean,
  * valid until the next string. Sets t->clean_flags. False (and the error
@@ -792,14 +849,36 @@ clean_string(Transform *t, const char **s, size_t *n)
 /*
  * event: every callback starts here. Notes where in the body yajl is (just
  * past the token it reports: yajl_get_bytes_consumed counts the current
- * chunk's bytes lexed so far, also during a callback).
+ * chunk's bytes lexed so far, also during a callback), counts the
+ * envelope's bytes (t->outside), and checks the bounds that grow between
+ * tokens. NULL (the error set) when one is passed: the callback returns 0.
  */
 static Transform *
 event(void *ctx)
 {
 	Transform  *t = ctx;
+	uint64_t	at = t->bytes + yajl_get_bytes_consumed(t->yh);
 
-	t->last_event = t->bytes + yajl_get_bytes_consumed(t->yh);
+	/* the bytes up to this token belong to the envelope unless a records
+	 * array or a record is open (the state before this token) */
+	if (t->records_depth == 0 && t->rec_depth == 0)
+		t->outside += at - t->last_event;
+	t->last_event = at;
+	/* checked at a token, not at a chunk's end: the same body fails at
+	 * the same place however it is cut */
+	if (t->outside > t->opt.max_record_bytes)
+	{
+		fail(t, "the body holds more than %zu bytes outside its records by byte %llu "
+			 "(the envelope's code, msg, error and keys wvetl skips)",
+			 t->opt.max_record_bytes, (unsigned long long) at);
+		return NULL;
+	}
+	if (t->sent.len > t->opt.max_record_bytes)
+	{
+		fail(t, "record %llu is larger than %zu bytes as sent",
+			 (unsigned long long) t->seq, t->opt.max_record_bytes);
+		return NULL;
+	}
 	return t;
 }
 
@@ -807,6 +886,9 @@ static int
 cb_null(void *ctx)
 {
 	Transform  *t = event(ctx);
+
+	if (t == NULL)
+		return 0;
 
 	sent_scalar(t, FK_NULL, "null", 4);
 	return on_scalar(t, FK_NULL, "null", 4);
@@ -816,6 +898,9 @@ static int
 cb_boolean(void *ctx, int v)
 {
 	Transform  *t = event(ctx);
+
+	if (t == NULL)
+		return 0;
 
 	sent_scalar(t, FK_SCALAR, v ? "true" : "false", v ? 4 : 5);
 	return on_scalar(t, FK_SCALAR, v ? "true" : "false", v ? 4 : 5);
@@ -832,6 +917,9 @@ cb_number(void *ctx, const char *s, size_t n)
 {
 	Transform  *t = event(ctx);
 
+	if (t == NULL)
+		return 0;
+
 	sent_scalar(t, FK_SCALAR, s, n);
 	if (transform_number_fits_numeric(s, n))
 		return on_scalar(t, FK_SCALAR, s, n);
@@ -845,9 +933,13 @@ cb_string(void *ctx, const unsigned char *s, size_t n)
 	Transform  *t = event(ctx);
 	const char *v = (const char *) s;
 
+	if (t == NULL)
+		return 0;
 	if (t->skip_depth > 0)
 		return 1;
 	sent_scalar(t, FK_STRING, v, n);
+	if (t->rec_depth > 0 && t->cap_level == 0)
+		count_escapes(t, v, n);
 	if (!clean_string(t, &v, &n))
 		return 0;
 	return on_scalar(t, FK_STRING, v, n);
@@ -856,25 +948,33 @@ cb_string(void *ctx, const unsigned char *s, size_t n)
 static int
 cb_start_map(void *ctx)
 {
-	return on_start(event(ctx), false);
+	Transform  *t = event(ctx);
+
+	return t != NULL && on_start(t, false);
 }
 
 static int
 cb_start_array(void *ctx)
 {
-	return on_start(event(ctx), true);
+	Transform  *t = event(ctx);
+
+	return t != NULL && on_start(t, true);
 }
 
 static int
 cb_end_map(void *ctx)
 {
-	return on_end(event(ctx));
+	Transform  *t = event(ctx);
+
+	return t != NULL && on_end(t);
 }
 
 static int
 cb_end_array(void *ctx)
 {
-	return on_end(event(ctx));
+	Transform  *t = event(ctx);
+
+	return t != NULL && on_end(t);
 }
 
 /*
@@ -888,12 +988,16 @@ cb_map_key(void *ctx, const unsigned char *key, size_t n)
 	const char *k = (const char *) key;
 	RawField   *f;
 	uint8_t    *l;
+	size_t		sent_before;
 
-	size_t		sent_before = t->sent.len;
-
+	if (t == NULL)
+		return 0;
+	sent_before = t->sent.len;
 	if (t->skip_depth > 0)
 		return 1;
 	sent_key(t, k, n);
+	if (t->rec_depth > 0 && t->cap_level == 0)
+		count_escapes(t, k, n);
 	if (!clean_string(t, &k, &n))
 		return 0;
 	if (t->cap_level > 0)

@@ -2,7 +2,9 @@
  * transform/transform.h
  *   Streams a diagram_4 answer body through yajl's SAX parser as it arrives
  *   and hands each record, typed, to a sink. Never holds the whole body:
- *   memory is bounded by one record (and the configured field limits).
+ *   memory is bounded by one record (and the configured field limits), and
+ *   a body is read no further than the records it holds and a bounded
+ *   envelope.
  *
  *   Accepted bodies: the envelope {"code":..,"error":..,"msg":..,"data":X}
  *   with X an array of records, a single record object, null or missing;
@@ -59,7 +61,10 @@ typedef struct TransformOptions
 {
 	bool		want_raw;		/* fill rec->raw for every record */
 	size_t		max_field_bytes;	/* one value; 0 = default 1 MiB */
-	size_t		max_record_bytes;	/* one record; 0 = default 16 MiB */
+	size_t		max_record_bytes;	/* one record (keys and values as JSON
+									 * text, plus the arrays' bytes per key),
+									 * the record as sent, and the envelope
+									 * outside the records; 0 = default 4 MiB */
 	int			max_depth;		/* JSON nesting; 0 = default 32 */
 	/* The window the body answers, [window_from, window_to) in epoch
 	 * seconds: a record dated outside it is rejected ("date ... is outside

@@ -91,6 +91,7 @@ bool		privacy_apply(RecordScratch *rs, const TransformPrivacy *p);
 bool		json_append_string(Buf *b, const char *s, size_t n);
 void		json_append_string_as_sent(Buf *b, const char *s, size_t n);
 void		json_append_value(Buf *b, const RecordScratch *rs, const RawField *f);
+size_t		json_escape_extra(const char *s, size_t n);
 
 /* What text_clean changed in a string. */
 #define TEXT_NUL_REMOVED 1		/* U+0000 dropped */

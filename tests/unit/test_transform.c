@@ -37,6 +37,7 @@ typedef struct Collect
 	uint64_t	records;
 	uint64_t	rejects;
 	uint64_t	stop_after;		/* > 0: the record sink stops after this many */
+	uint64_t	bytes_fed;		/* what run_body fed before it stopped */
 	char		err[ETL_ERRLEN];
 	bool		ok;
 	bool		stopped;
@@ -176,6 +177,7 @@ run_body(const char *body, size_t len, const TransformOptions *opt, size_t chunk
 	c->stopped = transform_sink_stopped(t);
 	snprintf(c->err, sizeof(c->err), "%s", ok ? "" : transform_error(t));
 	c->env = *transform_envelope(t);
+	c->bytes_fed = off;
 	assert_int_equal(transform_bytes(t), off);
 	buf_cstr(&c->out);
 	transform_free(t);
@@ -1033,8 +1035,80 @@ test_limits(void **state)
 		"\"m\":\"1234567890\",\"n\":\"1234567890\",\"o\":\"1234567890\",\"p\":\"1234567890\","
 		"\"q\":\"1234567890\",\"r\":\"1234567890\",\"s\":\"1234567890\"}]";
 	assert_false(run_body(body, strlen(body), &opt, 0, &c));
-	assert_string_equal(c.err, "record 0 is larger than 200 bytes");
+	assert_non_null(strstr(c.err, "record 0 is larger than 200 bytes (its keys and values as JSON text"));
 	collect_free(&c);
+}
+
+/* body_of: head, then piece n times, then tail, into b (reset first). */
+static void
+body_of(Buf *b, const char *head, const char *piece, size_t n, const char *tail)
+{
+	buf_reset(b);
+	buf_puts(b, head);
+	for (size_t i = 0; i < n; i++)
+		buf_puts(b, piece);
+	buf_puts(b, tail);
+}
+
+/*
+ * What a hostile body cannot make the transform hold, at default limits:
+ * a record of a million empty keys, or of strings of control characters
+ * (small decoded, six times larger as JSON), ends at 4 MiB; a record of
+ * 20,000 question keys in reverse fits and its answers come out sorted
+ * (100,000 keys do not fit the 4 MiB, with what each key costs);
+ * an envelope key the transform skips ends at 4 MiB of it, not at the
+ * end of the body.
+ */
+static void
+test_record_budget(void **state)
+{
+	Buf			b = BUF_INIT;
+	Collect		c = {0};
+	char		piece[32];
+
+	(void) state;
+	body_of(&b, "[{\"date\":\"2026-01-18\"", ",\"\":0", 1000000, "}]");
+	assert_false(run_body(b.data, b.len, NULL, 65536, &c));
+	assert_non_null(strstr(c.err, "record 0 is larger than 4194304 bytes"));
+	collect_free(&c);
+
+	buf_reset(&b);
+	buf_puts(&b, "[{\"date\":\"2026-01-18\"");
+	for (int k = 0; k < 20; k++)
+	{
+		buf_printf(&b, ",\"k%d\":\"", k);
+		for (int i = 0; i < 100000; i++)
+			buf_puts(&b, "\\u0001");
+		buf_putc(&b, '"');
+	}
+	buf_puts(&b, "}]");
+	assert_false(run_body(b.data, b.len, NULL, 65536, &c));
+	assert_non_null(strstr(c.err, "record 0 is larger than 4194304 bytes"));
+	collect_free(&c);
+
+	buf_reset(&b);
+	buf_puts(&b, "[{\"date\":\"2026-01-18\"");
+	for (int q = 20000; q >= 1; q--)
+	{
+		snprintf(piece, sizeof(piece), ",\"q%d\":\"%d\"", q, q % 10);
+		buf_puts(&b, piece);
+	}
+	buf_puts(&b, ",\"q7\":\"later\"}]");
+	assert_true(run_body(b.data, b.len, NULL, 65536, &c));
+	assert_int_equal(c.records, 1);
+	assert_line(&c, " q1 text=|1| num=|1|");
+	assert_line(&c, " q7 text=|later| num=NULL");
+	assert_line(&c, " q20000 text=|0| num=|0|");
+	/* ascending: q2 comes right after q1 */
+	assert_non_null(strstr(c.out.data, " q1 text=|1| num=|1|\n q2 text=|2| num=|2|\n"));
+	collect_free(&c);
+
+	body_of(&b, "{\"x\":[", "0,", 3000000, "0],\"data\":[]}");
+	assert_false(run_body(b.data, b.len, NULL, 65536, &c));
+	assert_non_null(strstr(c.err, "the body holds more than 4194304 bytes outside its records by byte"));
+	assert_true(c.bytes_fed < 4194304 + 65536 + 65536);
+	collect_free(&c);
+	buf_free(&b);
 }
 
 /* Default limits: a 2 MiB value fails cleanly; 40 levels too. */
@@ -1491,6 +1565,7 @@ main(void)
 		cmocka_unit_test(test_window_bounds),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_default_limits),
+		cmocka_unit_test(test_record_budget),
 		cmocka_unit_test(test_endless_token),
 		cmocka_unit_test(test_longest_escaped_value),
 		cmocka_unit_test(test_invalid_json_offsets),
