@@ -30,6 +30,12 @@ parse_time_arg(const char *opt, const char *s, int64_t *out)
 		return false;
 	}
 	*out = wvtime_local_to_epoch(&w);
+	if (!wvtime_in_service(*out))
+	{
+		fprintf(stderr, "wvetl: %s \"%s\": no Wolkvox operation has dates before "
+				WVTIME_SERVICE_FROM " or from " WVTIME_SERVICE_UNTIL " on\n", opt, s);
+		return false;
+	}
 	return true;
 }
 

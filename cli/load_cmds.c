@@ -81,6 +81,18 @@ timezone_check(Loader *l, const EtlConfig *cfg, const char *command, int64_t fro
 	return EXIT_USAGE;
 }
 
+/* sync_refuse: a sync refused for its configuration: logged, recorded as
+ * a config_error run, summarised. Returns EXIT_USAGE. */
+static int
+sync_refuse(Loader *l, const EtlConfig *cfg, const char *command, double t0, const char *msg)
+{
+	log_error("config", "%s", msg);
+	if (loader_run_refused(l, command, 0, 0, "config_error", msg))
+		print_summary_line(cfg, command, NULL, "config_error", loader_run_id(l),
+						   now_seconds() - t0);
+	return EXIT_USAGE;
+}
+
 /*
  * privacy_check: the operation's data was loaded with the configured
  * privacy.* settings, or it has none yet (or none recorded). A load with
@@ -120,8 +132,9 @@ privacy_check(Loader *l, const EtlConfig *cfg, const char *command, int64_t from
  * sync_range: sync's [*from, *to): from the watermark less sync.lookback
  * (the first time: sync.start) to now less sync.lag. Returns EXIT_OK with
  * the range set; otherwise the run has been recorded and summarised (no
- * sync.start: a config error; nothing to sync yet: ok) and the exit status
- * to end with is returned, with *done set when that ends the command.
+ * sync.start, or a start no Wolkvox operation can have: a config error;
+ * nothing to sync yet: ok) and the exit status to end with is returned,
+ * with *done set when that ends the command.
  */
 static int
 sync_range(Loader *l, const EtlConfig *cfg, const char *command, double t0,
@@ -130,27 +143,39 @@ sync_range(Loader *l, const EtlConfig *cfg, const char *command, double t0,
 	int64_t		wm = 0;
 	bool		found = false;
 	WallTime	w;
+	char		msg[512];
 
 	*done = true;
 	if (!loader_get_watermark(l, &wm, &found))
 		return EXIT_FAILED;
 	if (found)
+	{
 		*from = wm - (int64_t) cfg->lookback_s;
+		if (!wvtime_in_service(*from))
+		{
+			char		at[32];
+
+			wvtime_format_local(wm, at);
+			snprintf(msg, sizeof(msg), "sync.lookback reaches back from the watermark (%s) "
+					 "to before " WVTIME_SERVICE_FROM ", a date no Wolkvox operation can "
+					 "have: set a shorter sync.lookback", at);
+			return sync_refuse(l, cfg, command, t0, msg);
+		}
+	}
 	else if (cfg->start == NULL || !wvtime_parse_wall(cfg->start, strlen(cfg->start), &w))
 	{
-		char		msg[256];
-
 		snprintf(msg, sizeof(msg), "sync.start is %s and no watermark exists yet: set "
 				 "sync.start to where the first sync begins (YYYY-MM-DD)",
 				 cfg->start ? "not a valid time" : "not set");
-		log_error("config", "%s", msg);
-		if (loader_run_refused(l, command, 0, 0, "config_error", msg))
-			print_summary_line(cfg, command, NULL, "config_error", loader_run_id(l),
-							   now_seconds() - t0);
-		return EXIT_USAGE;
+		return sync_refuse(l, cfg, command, t0, msg);
 	}
-	else
-		*from = wvtime_local_to_epoch(&w);
+	else if (!wvtime_in_service(*from = wvtime_local_to_epoch(&w)))
+	{
+		snprintf(msg, sizeof(msg), "sync.start %s is a date no Wolkvox operation can have "
+				 "(before " WVTIME_SERVICE_FROM " or from " WVTIME_SERVICE_UNTIL " on)",
+				 cfg->start);
+		return sync_refuse(l, cfg, command, t0, msg);
+	}
 	*to = wvtime_now() - (int64_t) cfg->lag_s;
 	if (*from >= *to)
 	{

@@ -604,6 +604,16 @@ wvtime_format_utc(int64_t t, char *out)
 	memcpy(out + 19, "+00", 4);
 }
 
+/* wvtime_in_service: t's local date lies in [2000-01-01, 2100-01-01). */
+bool
+wvtime_in_service(int64_t t)
+{
+	WallTime	w;
+
+	wvtime_epoch_to_local(t, &w);
+	return w.year >= 2000 && w.year < 2100;
+}
+
 /*
  * wvtime_parse_duration: digits with an optional fraction, then an optional
  * unit s, m, h or d (none = seconds). Parsed by hand, not with strtod, so a

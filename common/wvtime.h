@@ -67,6 +67,13 @@ void		wvtime_format_compact(int64_t t, char *out);
 void		wvtime_format_local(int64_t t, char *out);
 void		wvtime_format_utc(int64_t t, char *out);
 
+/* The dates a Wolkvox operation can have: from 2000-01-01 (local) to the
+ * end of 2099. Times outside them (sync.start, --from, --to, a lookback
+ * reaching before them) are configuration errors: a typo, not history. */
+#define WVTIME_SERVICE_FROM "2000-01-01"
+#define WVTIME_SERVICE_UNTIL "2100-01-01"
+bool		wvtime_in_service(int64_t t);
+
 /* Parse a duration "90", "90s", "5m", "1h", "31d", "1.5s" -> seconds. */
 bool		wvtime_parse_duration(const char *s, double *out);
 

@@ -8,9 +8,11 @@
  *   time range are then one contiguous response_id range, and loads append
  *   at the right edge of the primary keys. Two identities share an id only
  *   in the same second with the same 31 hash bits (about once in 40 years
- *   at 100,000 surveys a day); the loader refuses such a window
- *   (load/window.c). The SQL function survey_response_id() in
- *   sql/001_init.sql computes the same value.
+ *   at 100,000 surveys a day); the later of the two then takes the next
+ *   free id of that second (load/collision.c), so this is the id an
+ *   identity is stored under unless etl_id_probe says otherwise. The SQL
+ *   function survey_response_id() in sql/001_init.sql computes the same
+ *   value.
  */
 #include <stdint.h>
 #include <string.h>
@@ -18,9 +20,8 @@
 #include "load/load.h"
 #include "load/load_int.h"
 
-/* The low bits hold this many bits of the hash; the seconds above them
- * are clamped so that the id stays positive. */
-#define IDENTITY_HASH_BITS	31
+/* The low IDENTITY_HASH_BITS (load_int.h) hold the hash; the seconds above
+ * them are clamped so that the id stays positive. */
 #define IDENTITY_MAX_SECS	((INT64_C(1) << (63 - IDENTITY_HASH_BITS)) - 1)
 
 /*

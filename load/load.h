@@ -214,11 +214,13 @@ bool		loader_status_all(Loader *l, FILE *out);
 bool		loader_rejects(Loader *l, int64_t from, int64_t to, bool json,
 						   const char *retry_args, FILE *out);
 
-/* The response_id of an identity (exposed for tests): answered_at's epoch
- * seconds (clamped to [0, 2^39 - 1]) << 24, OR the first 24 bits of the md5
- * over the length-prefixed operation, conn_id, answered_at (epoch),
- * agent_id, skill_id; so ids sort by time. SQL survey_response_id()
- * computes the same. */
+/* The response_id an identity computes (exposed for tests): answered_at's
+ * epoch seconds (clamped to [0, 2^32 - 1]) << 31, OR the first 31 bits of
+ * the md5 over the length-prefixed operation, conn_id, answered_at
+ * (epoch), agent_id, skill_id; so ids sort by time. SQL
+ * survey_response_id() computes the same. An identity whose id another
+ * held when it was first stored has the next free id of its second
+ * instead (etl_id_probe; load/collision.c). */
 int64_t		load_response_id(const char *operation, const SurveyRecord *rec);
 
 /* COPY text escaping (exposed for tests): append value as one COPY text

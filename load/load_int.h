@@ -226,8 +226,25 @@ void		spool_free(Spool *s);
 
 /* identity.c --------------------------------------------------------------*/
 
+/* A response_id is (epoch second << IDENTITY_HASH_BITS) | hash bits. */
+#define IDENTITY_HASH_BITS	31
+
 int64_t		identity_response_id(GChecksum *md5, const char *operation,
 								 size_t operation_len, const SurveyRecord *rec);
+
+/* collision.c -------------------------------------------------------------*/
+
+/* *any: etl_id_probe holds an id of the operation whose base id lies in
+ * the window's range [id_min, id_max]. */
+bool		collision_probes_in_range(Loader *l, bool *any);
+/* Before a merge: staged identities stored before under a probed id take
+ * that id again (their answers too). */
+bool		collision_remap(Loader *l);
+/* When the merge met a collision (rolled back to its savepoint): every
+ * staged identity whose id another identity holds (stored, or earlier in
+ * the answer) takes the next free id of its second, remembered in
+ * etl_id_probe. */
+bool		collision_resolve(Loader *l);
 
 /* idset.c -----------------------------------------------------------------*/
 

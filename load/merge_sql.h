@@ -18,8 +18,9 @@
  * LOAD_FAST). Winners are the last staged record of each response_id
  * (highest seq; a fast-loaded record always came before its staged
  * repeats). The upsert updates an existing row only when its identity
- * columns really match (else it is a hash collision, caught by counting
- * what the statement touched); answers of updated responses are deleted in
+ * columns really match (else it is a hash collision, seen in the count of
+ * what the statement touched, and resolved: window.c's window_merge and
+ * collision.c); answers of updated responses are deleted in
  * the same statement and inserted again by the next one. A response new to
  * the table has no answers to delete: the loader writes both together.
  * The statement returns how many rows it inserted, updated from earlier

@@ -27,7 +27,10 @@
  * and survey_answer by response_id, etl_window by its bounds) are copied
  * out, changed, deleted and put back, so that no row meets another's old
  * key on the way. The content hashes are cleared (a reload then writes
- * every row once).
+ * every row once). Every survey gets the id its identity computes; two
+ * that then collide (the same new second, the same 31 hash bits: about
+ * one chance in 2^31 per pair of a second) fail the change, which then
+ * changes nothing.
  */
 typedef struct ChangeStep
 {
@@ -82,6 +85,8 @@ static const ChangeStep change_steps[] = {
 	{"re-reading the skills' times",
 		"UPDATE skill SET name_at = " REREAD("name_at") ", first_seen = " REREAD("first_seen")
 	", last_seen = " REREAD("last_seen") " WHERE operation = $1", 3},
+	{"forgetting the probed response_ids (all are computed again)",
+	"DELETE FROM etl_id_probe WHERE operation = $1", 1},
 	{"moving the watermark and the zone",
 		"UPDATE etl_state SET watermark = " REREAD("watermark") ", timezone = $3,"
 	" updated_at = now() WHERE operation = $1", 3},

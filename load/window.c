@@ -122,7 +122,8 @@ static const char merge_upsert_sql[] =
  * the load that last changed them), and their answers are never compared.
  * $1 and $2 bound the stage's response_ids, so only the window's part of
  * survey_response is read. A staged identity whose response_id belongs to
- * another identity (collision) differs in its hash too, and is counted.
+ * another identity (collision) differs in its hash too, and is counted
+ * (then resolved: window_merge).
  */
 static const char changed_find_sql[] =
 	"WITH c AS ("
@@ -172,7 +173,10 @@ static const char merge_answers_dup_sql[] =
 	"       GROUP BY response_id) w USING (response_id, seq)";
 
 /* Two identities with one response_id (same second, same 31 hash bits;
- * load/identity.c): the id and both identities, for the error message. */
+ * load/identity.c): the id and both identities. merge_collision_sql finds
+ * such a pair in the stage (to be resolved: load/collision.c);
+ * merge_collision_table_sql one between the stage and the table, for the
+ * message of a collision that resolving did not mend. */
 #define COLLISION_WHO(t) \
 	"'conn_id ' || coalesce(" t ".conn_id, 'NULL') || ' at ' || " t ".answered_at" \
 	" || ' (agent ' || coalesce(" t ".agent_id, 'NULL') || ', skill '" \
@@ -566,73 +570,72 @@ window_flush(Loader *l)
 	return window_send_responses(l) && window_finish_active(l);
 }
 
+/* What one try at merging the stage found. */
+typedef enum MergeResult
+{
+	MERGE_OK = 0,
+	MERGE_COLLISION,			/* an id stands for two identities: resolve, retry */
+	MERGE_FAILED				/* logged */
+} MergeResult;
+
 /* window_merge_check: count the stage's duplicates (rows - distinct
- * response_ids) into c->duplicates and, when there are any, make sure no
- * response_id stands for two identities. The count is skipped when the
- * window's set of ids (idset.c) saw no id twice: then there are none. */
-static bool
+ * response_ids) into c->duplicates, and when there are any, see whether a
+ * response_id stands for two staged identities (MERGE_COLLISION). The
+ * count is skipped when the window's set of ids (idset.c) saw no id
+ * twice: then there are none. */
+static MergeResult
 window_merge_check(Loader *l, LoadCounts *c, uint64_t *winners)
 {
 	int64_t		rows;
 	int64_t		distinct;
 	PGresult   *res;
+	bool		shared;
 
 	c->duplicates = 0;
 	*winners = l->mode == LOAD_FAST ? l->target[TARGET_DUP_RESPONSE].rows
 		: l->target[TARGET_RESPONSE].rows;
 	if (l->mode == LOAD_MERGE && l->maybe_repeats == 0 && !l->ids.failed)
-		return true;
+		return MERGE_OK;
 	res = pg_query(l->conn, "counting staged records",
 				   "SELECT count(*), count(DISTINCT response_id) FROM wvetl_stage_response",
 				   0, NULL);
 	if (res == NULL)
-		return false;
+		return MERGE_FAILED;
 	rows = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	distinct = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
 	PQclear(res);
 	c->duplicates = (uint64_t) (rows - distinct);
 	*winners = (uint64_t) distinct;
 	if (c->duplicates == 0)
-		return true;
+		return MERGE_OK;
 	res = pg_query(l->conn, "checking staged identities", merge_collision_sql, 0, NULL);
 	if (res == NULL)
-		return false;
-	if (PQntuples(res) > 0)
-	{
-		log_error("load", "response_id %s is shared by two different identities in one "
-				  "window: %s and %s (same second and same 31-bit hash); the window is "
-				  "not loaded", PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
-				  PQgetvalue(res, 0, 2));
-		PQclear(res);
-		return false;
-	}
+		return MERGE_FAILED;
+	shared = PQntuples(res) > 0;
 	PQclear(res);
-	return true;
+	return shared ? MERGE_COLLISION : MERGE_OK;
 }
 
-static bool window_collision_report(Loader *l, uint64_t count);
-
-/* window_collision_report: log the identity collision the upsert met (one
- * example). Always false, for the caller to return. */
-static bool
-window_collision_report(Loader *l, uint64_t count)
+/* window_collision_report: log the identity collision that is still
+ * there after collision_resolve (one example): never expected. */
+static void
+window_collision_report(Loader *l)
 {
 	PGresult   *res;
 
 	res = pg_query(l->conn, "finding the colliding identity", merge_collision_table_sql,
 				   0, NULL);
 	if (res == NULL)
-		return false;
+		return;
 	if (PQntuples(res) > 0)
-		log_error("load", "%" PRIu64 " staged response_id(s) already belong to a different "
-				  "identity in survey_response, e.g. response_id %s: %s (staged) and %s (in "
-				  "survey_response) (same second and same 31-bit hash); the window is not loaded",
-				  count, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
+		log_error("load", "response_id %s still stands for two identities after giving the "
+				  "later one a free id: %s (staged) and %s (in survey_response); the window "
+				  "is not loaded", PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
+				  PQgetvalue(res, 0, 2));
 	else
-		log_error("load", "%" PRIu64 " staged response_id(s) already belong to a different "
-				  "identity in survey_response; the window is not loaded", count);
+		log_error("load", "a response_id still stands for two identities after giving the "
+				  "later one a free id; the window is not loaded");
 	PQclear(res);
-	return false;
 }
 
 /* query_counts: run a merge statement that returns one row of three
@@ -657,7 +660,7 @@ query_counts(Loader *l, const char *what, const char *sql, int nparams,
  * write the new and changed responses and their answers, leave the rest.
  * An unchanged record counts as updated, as a rewritten one would.
  */
-static bool
+static MergeResult
 window_merge_changed(Loader *l, LoadCounts *c)
 {
 	char		lo[24];
@@ -673,36 +676,73 @@ window_merge_changed(Loader *l, LoadCounts *c)
 	snprintf(hi, sizeof(hi), "%" PRId64, l->id_max);
 	if (!query_counts(l, "finding changed survey responses", changed_find_sql, 2, params,
 					  counts))
-		return false;
+		return MERGE_FAILED;
 	changed = counts[0];
 	fresh = counts[1];
 	collisions = counts[2];
 	if (collisions > 0)
-		return window_collision_report(l, collisions);
+		return MERGE_COLLISION;
 	log_debug("load", "%" PRIu64 " of %" PRIu64 " staged record(s) new or changed",
 			  changed, c->records);
 	if (changed > 0)
 	{
 		if (!rollup_merge_deltas(l, true))
-			return false;
+			return MERGE_FAILED;
 		if (!pg_query_int64(l->conn, "merging survey responses", changed_upsert_sql,
 							0, NULL, &written, NULL))
-			return false;
+			return MERGE_FAILED;
 		if ((uint64_t) written != changed)
 		{
 			log_error("load", "merging survey responses: %" PRId64 " row(s) written for %"
 					  PRIu64 " changed record(s); the window is not loaded", written, changed);
-			return false;
+			return MERGE_FAILED;
 		}
 		if (!pg_command(l->conn, "removing changed survey answers",
 						dialect_sql(l, SQL_CHANGED_ANSWERS_DELETE), 0, NULL) ||
 			!pg_command(l->conn, "merging survey answers",
 						dialect_sql(l, SQL_CHANGED_ANSWERS_INSERT), 0, NULL))
-			return false;
+			return MERGE_FAILED;
 	}
 	c->inserted = fresh;
 	c->updated = c->records - fresh;
-	return true;
+	return MERGE_OK;
+}
+
+/*
+ * window_merge_once: one try at merging the stage (see window_merge).
+ * MERGE_COLLISION when an id stands for two identities: the caller rolls
+ * back to its savepoint, resolves and tries again.
+ */
+static MergeResult
+window_merge_once(Loader *l, LoadCounts *c, uint64_t staged)
+{
+	uint64_t	winners = 0;
+	uint64_t	counts[3];
+	bool		stage_dups;
+	MergeResult r;
+
+	c->inserted = c->updated = c->duplicates = 0;
+	if ((r = window_merge_check(l, c, &winners)) != MERGE_OK)
+		return r;
+	stage_dups = c->duplicates > 0;
+	if (l->mode == LOAD_MERGE && !stage_dups)
+		return window_merge_changed(l, c);
+	if (!rollup_merge_deltas(l, false))
+		return MERGE_FAILED;
+	if (!query_counts(l, "merging survey responses",
+					  stage_dups ? merge_upsert_sql : dialect_sql(l, SQL_MERGE_UPSERT_DIFF), 0, NULL,
+					  counts))
+		return MERGE_FAILED;
+	/* fewer rows than winners: the upsert met an id another identity holds */
+	if (counts[0] + counts[1] + counts[2] != winners)
+		return MERGE_COLLISION;
+	c->inserted = c->records - staged + counts[0];
+	c->updated = counts[1];
+	c->duplicates += counts[2];
+	return pg_command(l->conn, "merging survey answers",
+					  stage_dups ? merge_answers_dup_sql
+					  : dialect_sql(l, SQL_MERGE_ANSWERS_DIFF),
+					  0, NULL) ? MERGE_OK : MERGE_FAILED;
 }
 
 /*
@@ -710,17 +750,15 @@ window_merge_changed(Loader *l, LoadCounts *c)
  * staged of them in the stage (all in LOAD_MERGE), the rest fast-loaded
  * (new rows). Fills inserted, updated, duplicates: a staged record whose
  * row this transaction had inserted is a repeat within the answer, so a
- * duplicate, not an update. False on failure (logged).
+ * duplicate, not an update. Identities stored before under a probed id
+ * get it back first (collision_remap); a collision the merge meets is
+ * undone (savepoint), resolved (collision_resolve) and the merge tried
+ * again: it never refuses the window. False on failure (logged).
  */
 static bool
 window_merge(Loader *l, LoadCounts *c, uint64_t staged)
 {
-	uint64_t	winners = 0;
-	uint64_t	fresh;
-	uint64_t	updated;
-	uint64_t	repeats;
-	uint64_t	counts[3];
-	bool		stage_dups;
+	MergeResult r;
 
 	/* no ANALYZE of the stage: the planner sizes temp tables from their
 	 * pages, and measured on 100k records ANALYZE cost ~150 ms for no
@@ -732,28 +770,21 @@ window_merge(Loader *l, LoadCounts *c, uint64_t staged)
 					" FROM pg_settings WHERE name = 'work_mem'"
 					" AND setting::bigint < " MERGE_WORK_MEM_KB, 0, NULL))
 		return false;
-	if (!window_merge_check(l, c, &winners))
+	if (!collision_remap(l) ||
+		!pg_command(l->conn, "starting the merge", "SAVEPOINT wvetl_merge", 0, NULL))
 		return false;
-	stage_dups = c->duplicates > 0;
-	if (l->mode == LOAD_MERGE && !stage_dups)
-		return window_merge_changed(l, c);
-	if (!rollup_merge_deltas(l, false))
-		return false;
-	if (!query_counts(l, "merging survey responses",
-					  stage_dups ? merge_upsert_sql : dialect_sql(l, SQL_MERGE_UPSERT_DIFF), 0, NULL, counts))
-		return false;
-	fresh = counts[0];
-	updated = counts[1];
-	repeats = counts[2];
-	if (fresh + updated + repeats != winners)
-		return window_collision_report(l, winners - fresh - updated - repeats);
-	c->inserted = c->records - staged + fresh;
-	c->updated = updated;
-	c->duplicates += repeats;
-	return pg_command(l->conn, "merging survey answers",
-					  stage_dups ? merge_answers_dup_sql
-					  : dialect_sql(l, SQL_MERGE_ANSWERS_DIFF),
-					  0, NULL);
+	r = window_merge_once(l, c, staged);
+	if (r == MERGE_COLLISION)
+	{
+		if (!pg_command(l->conn, "undoing the merge", "ROLLBACK TO SAVEPOINT wvetl_merge",
+						0, NULL) ||
+			!collision_resolve(l))
+			return false;
+		r = window_merge_once(l, c, staged);
+		if (r == MERGE_COLLISION)
+			window_collision_report(l);
+	}
+	return r == MERGE_OK;
 }
 
 /* window_reject_sql: run sql (reject_insert_sql or dialect_sql(l, SQL_REJECT_RESOLVE))
@@ -840,6 +871,22 @@ loader_window_commit(Loader *l, int64_t new_watermark, const LoadCounts *extra,
 	}
 	if (l->failed)
 		goto fail;
+	if (l->mode == LOAD_FAST)
+	{
+		bool		probed = false;
+
+		/* an identity of the window may be stored under a probed id
+		 * (load/collision.c): only a merge finds it */
+		if (!collision_probes_in_range(l, &probed))
+			goto fail;
+		if (probed)
+		{
+			log_debug("load", "window [%" PRId64 ", %" PRId64 ") holds ids that collided "
+					  "before; rolled back for a merge", l->win_from, l->win_to);
+			window_rollback(l, NULL);
+			return WINDOW_CONFLICT;
+		}
+	}
 	c.records = l->target[TARGET_RESPONSE].rows;
 	c.rejects = l->target[TARGET_REJECT].rows;
 	staged = l->mode == LOAD_FAST ? l->target[TARGET_DUP_RESPONSE].rows : c.records;
