@@ -210,6 +210,10 @@ def skipped_walls(d, tz):
     by the minute: every zone's transitions are on whole minutes."""
     lo = hi = None
     start = datetime.datetime(d.year, d.month, d.day)
+    offsets = {(start + datetime.timedelta(hours=h)).replace(tzinfo=tz).utcoffset()
+               for h in range(0, 25, 3)}
+    if len(offsets) == 1:
+        return (0, 0)       # no change of offset that day: the usual case
     for m in range(24 * 60):
         w = start + datetime.timedelta(minutes=m)
         back = w.replace(tzinfo=tz).astimezone(datetime.timezone.utc) \
