@@ -3,7 +3,7 @@
  *   wvetl's command line: options, configuration sources, signals, and the
  *   table of commands. The commands themselves are in cli/ (load_cmds.c:
  *   sync, backfill, replay, extract; admin_cmds.c: migrate, status,
- *   questions, config); every outcome maps to the contract's exit codes.
+ *   questions, config, grant, revoke; prune.c: prune); every outcome maps to the contract's exit codes.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -31,6 +31,7 @@ typedef int (*CommandFn) (const CliOptions *cli, EtlConfig *cfg);
 #define TAKES_ALL		0x100	/* status --all */
 #define TAKES_SPAN		0x200	/* --from T, --to T, each optional */
 #define TAKES_JSON		0x400	/* --json */
+#define TAKES_BEFORE	0x800	/* prune --before T */
 
 typedef struct Command
 {
@@ -129,6 +130,17 @@ static const Command commands[] = {
 		"take back everything grant gave a role",
 		"Forget ROLE's grants and revoke its privileges on the warehouse schema.",
 	TAKES_FILE, DB_KEYS},
+	{"prune", cmd_prune, "prune [--operation NAME]... [--before T]",
+		"delete surveys, answers, rejects and archives older than retention.days",
+		"Delete, per operation, the surveys answered before the limit, their answers, the\n"
+		"rejects of windows ending by then, and the archive files of those windows: the\n"
+		"limit is --before T, else retention.days before today, rounded down to a local\n"
+		"midnight. In transactions of 10000 surveys: a prune stopped half way leaves a\n"
+		"consistent warehouse, and a re-run continues. Keeps the rollups (the days'\n"
+		"trends), the loaded windows and the runs; records the limit in\n"
+		"etl_state.pruned_before, and the run (command prune, its note the counts).\n"
+		"Takes the operation's lock, as loads do (exit 75 while one runs).",
+	TAKES_OPERATION | TAKES_BEFORE, DB_KEYS " retention.days archive.dir"},
 	{"config", cmd_config, "config",
 		"print the effective configuration and where each value came from",
 		"Print every configuration key with its effective value (the token and any\n"
@@ -219,10 +231,15 @@ command_usage(const Command *c, FILE *out)
 		fprintf(out, "  -o, --output FILE      where the JSON lines go (default: standard output)\n");
 	if (c->flags & TAKES_OPERATION)
 		fprintf(out, "%s",
-				strcmp(c->name, "sync") == 0 || strcmp(c->name, "status") == 0
+				strcmp(c->name, "sync") == 0 || strcmp(c->name, "status") == 0 ||
+				strcmp(c->name, "prune") == 0
 				? "  --operation NAME       only this [operation NAME] (repeatable; default: all)\n"
 				: "  --operation NAME       the [operation NAME] to work on (needed when the file\n"
 				"                         has several)\n");
+	if (c->flags & TAKES_BEFORE)
+		fprintf(out,
+				"  --before T             delete what is older than T's day (its local midnight;\n"
+				"                         default: retention.days before today)\n");
 	if (c->flags & TAKES_TZ_CHANGE)
 		fprintf(out,
 				"  --change-timezone      re-read the operation's stored data in its api.timezone\n"
@@ -296,6 +313,7 @@ parse_args(int argc, char **argv, CliOptions *cli)
 		{"all", no_argument, NULL, 'A'},
 		{"json", no_argument, NULL, 'J'},
 		{"change-privacy", no_argument, NULL, 'P'},
+		{"before", required_argument, NULL, 'b'},
 		{"label", required_argument, NULL, 'L'},
 		{"min", required_argument, NULL, 'm'},
 		{"max", required_argument, NULL, 'M'},
@@ -373,6 +391,9 @@ parse_args(int argc, char **argv, CliOptions *cli)
 			case 'P':
 				cli->change_privacy = true;
 				break;
+			case 'b':
+				cli->before = optarg;
+				break;
 			case 'L':
 				cli->label = optarg;
 				break;
@@ -435,6 +456,8 @@ check_command_args(const Command *cmd, const CliOptions *cli)
 		bad = "--json";
 	else if (cli->change_timezone && !(cmd->flags & TAKES_TZ_CHANGE))
 		bad = "--change-timezone";
+	else if (cli->before != NULL && !(cmd->flags & TAKES_BEFORE))
+		bad = "--before";
 	else if (cli->output != NULL && !(cmd->flags & TAKES_OUTPUT))
 		bad = "-o/--output";
 	else if ((cli->label || cli->scale_min || cli->scale_max || cli->kind) &&

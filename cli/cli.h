@@ -40,10 +40,14 @@ typedef struct CliOptions
 	bool		all;			/* status --all */
 	bool		json;			/* rejects --json */
 	bool		change_privacy; /* migrate --change-privacy */
+	const char *before;			/* prune --before T */
 	bool		help;
 } CliOptions;
 
 /* cli/common.c */
+/* parse_time_arg: an option's time value (opt names it: "--from") in the
+ * process's zone -> epoch; false with a message on stderr. */
+extern bool parse_time_arg(const char *opt, const char *s, int64_t *out);
 extern bool parse_range(const CliOptions *cli, int64_t *from, int64_t *to);
 extern bool parse_span(const CliOptions *cli, int64_t *from, int64_t *to);
 extern bool need_api(const EtlConfig *cfg);
@@ -74,6 +78,12 @@ extern int	cli_one_operation(const CliOptions *cli, EtlConfig *cfg, const char *
 
 /* cli/sync_ops.c: the sync of several operations, a process each */
 extern int	cli_sync_operations(EtlConfig *cfg, EtlConfig **ops, int n);
+/* worst_exit: the worse of two exit statuses (interrupted over usage over
+ * failed over try later over ok). */
+extern int	worst_exit(int a, int b);
+
+/* cli/prune.c: retention */
+extern int	cmd_prune(const CliOptions *cli, EtlConfig *cfg);
 
 /* cli/load_cmds.c: the commands that fetch or load */
 /* cli_sync: the sync of one operation (its zone entered); progress: it

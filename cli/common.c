@@ -12,8 +12,8 @@
 #include "common/log.h"
 #include "common/wvtime.h"
 
-/* parse_time_arg: a --from/--to value -> epoch; false with a message. */
-static bool
+/* parse_time_arg: see cli.h. */
+bool
 parse_time_arg(const char *opt, const char *s, int64_t *out)
 {
 	WallTime	w;

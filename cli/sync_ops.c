@@ -118,8 +118,8 @@ exit_rank(int rc)
 	return 5;
 }
 
-/* worst_exit: the worse of two exit statuses (exit_rank). */
-static int
+/* worst_exit: see cli.h. */
+int
 worst_exit(int a, int b)
 {
 	return exit_rank(b) > exit_rank(a) ? b : a;

@@ -78,6 +78,9 @@ struct EtlConfig
 	/* [archive] */
 	char	   *archive_dir;
 
+	/* [retention] */
+	int64_t		retention_days; /* prune keeps this many days; 0: no limit */
+
 	/* [privacy] */
 	PrivacyMode privacy_ani;
 	PrivacyMode privacy_customer_id;

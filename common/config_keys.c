@@ -75,6 +75,9 @@ const ConfigKey config_keys[] = {
 	"operations synced at once (never two at once with the same token)", ALL_OPS},
 	{"archive", "dir", CT_STRING, OFF(archive_dir), NULL,
 	"when set, every raw response body is kept there, gzipped, written atomically", PER_OP},
+	{"retention", "days", CT_INT, OFF(retention_days), "0",
+	"wvetl prune deletes surveys, answers, rejects and archives of days older than this "
+	"many (0: none; prune then needs --before)", PER_OP},
 	{"privacy", "ani", CT_PRIVACY, OFF(privacy_ani), "keep",
 	"the caller's number: keep, hash (keyed HMAC-SHA256) or drop, before anything is written", PER_OP},
 	{"privacy", "customer_id", CT_PRIVACY, OFF(privacy_customer_id), "keep",
@@ -120,6 +123,7 @@ static const KeyRange key_ranges[] = {
 	{"sync", "lag", 0, 31 * 86400, "0s to 31d"},
 	{"sync", "lookback", 0, 366 * 86400, "0s to 366d"},
 	{"sync", "parallel", 1, 64, "1 to 64"},
+	{"retention", "days", 0, 36500, "0 to 36500"},
 };
 
 /* MAX_REJECTS_COUNT: the largest count api.max_rejects takes. */

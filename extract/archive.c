@@ -1,9 +1,11 @@
 /*
  * extract/archive.c
  *   The raw archive (every response body kept gzipped, written under a
- *   temporary name and renamed when complete) and extract_file, which reads
- *   a saved body back (plain or gzip). Fills errbufs; never logs.
+ *   temporary name and renamed when complete; archive_prune deletes the
+ *   old ones) and extract_file, which reads a saved body back (plain or
+ *   gzip). Fills errbufs; never logs.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -401,5 +403,113 @@ cleanup:
 	if (gz != NULL)
 		(void) gzclose_r(gz);
 	free(chunk);
+	return ok;
+}
+
+/*
+ * archive_prune_file: name, in dir, is an archive of report (REPORT_FROM_
+ * TO.json.gz, times compact and local) whose window ended at or before
+ * `before`: remove it and count it. Any other name is left alone (a
+ * temporary file, another report's). False, errbuf set, when it cannot be
+ * removed.
+ */
+static bool
+archive_prune_file(const char *dir, const char *name, const char *rep, int64_t before,
+				   uint64_t *removed, char *errbuf)
+{
+	size_t		n = strlen(rep);
+	const char *t = name + n + 16;	/* "_" FROM "_" */
+	WallTime	w;
+	char	   *path = NULL;
+
+	if (strncmp(name, rep, n) != 0 || strlen(name) != n + 38 || name[n] != '_' ||
+		name[n + 15] != '_' || strcmp(t + 14, ".json.gz") != 0 ||
+		strspn(name + n + 1, "0123456789") != 14 || strspn(t, "0123456789") != 14 ||
+		!wvtime_parse_wall(t, 14, &w) || wvtime_local_to_epoch(&w) > before)
+		return true;
+	if (asprintf(&path, "%s/%s", dir, name) < 0)
+	{
+		etl_seterr(errbuf, "out of memory");
+		return false;
+	}
+	if (unlink(path) != 0 && errno != ENOENT)
+	{
+		etl_seterr(errbuf, "cannot remove %s: %s", path, strerror(errno));
+		free(path);
+		return false;
+	}
+	(*removed)++;
+	free(path);
+	return true;
+}
+
+/*
+ * archive_prune_dir: walk dir, at depth 0 the operation's directory (its
+ * YYYY directories), 1 a year's (its MM directories), 2 a month's (the
+ * files); a directory left empty is removed. A missing dir is fine.
+ */
+static bool
+archive_prune_dir(const char *dir, int depth, const char *rep, int64_t before,
+				  uint64_t *removed, char *errbuf)
+{
+	DIR		   *d = opendir(dir);
+	struct dirent *e;
+	bool		ok = true;
+
+	if (d == NULL)
+	{
+		if (errno == ENOENT)
+			return true;
+		etl_seterr(errbuf, "cannot read %s: %s", dir, strerror(errno));
+		return false;
+	}
+	while (ok && (e = readdir(d)) != NULL)
+	{
+		size_t		len = strlen(e->d_name);
+		char	   *sub = NULL;
+
+		if (depth == 2)
+		{
+			ok = archive_prune_file(dir, e->d_name, rep, before, removed, errbuf);
+			continue;
+		}
+		/* a year (4 digits) or a month (2 digits), as archive_paths names them */
+		if (len != (depth == 0 ? 4u : 2u) || strspn(e->d_name, "0123456789") != len)
+			continue;
+		if (asprintf(&sub, "%s/%s", dir, e->d_name) < 0)
+		{
+			etl_seterr(errbuf, "out of memory");
+			ok = false;
+			break;
+		}
+		ok = archive_prune_dir(sub, depth + 1, rep, before, removed, errbuf);
+		if (ok)
+			(void) rmdir(sub);	/* fails, as it should, unless it is empty */
+		free(sub);
+	}
+	closedir(d);
+	return ok;
+}
+
+/* archive_prune: see extract.h. */
+bool
+archive_prune(const char *dir, const char *operation, const char *report, int64_t before,
+			  uint64_t *removed, char *errbuf)
+{
+	char		op[128];
+	char		rep[128];
+	char	   *base = NULL;
+	bool		ok;
+
+	*removed = 0;
+	archive_sanitize(operation, op, sizeof(op));
+	archive_sanitize(report, rep, sizeof(rep));
+	if (asprintf(&base, "%s/%s", dir, op) < 0)
+	{
+		etl_seterr(errbuf, "out of memory");
+		return false;
+	}
+	ok = archive_prune_dir(base, 0, rep, before, removed, errbuf);
+	free(base);
 	return ok;
 }

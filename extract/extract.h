@@ -120,4 +120,15 @@ bool		archive_finish(Archive *a, char *errbuf);
 bool		archive_commit(Archive *a, char *errbuf);	/* frees a */
 void		archive_abort(Archive *a);	/* frees a */
 
+/*
+ * archive_prune: remove the operation's archives of report whose window
+ * ended at or before `before` (their names' TO, read in the process's
+ * zone: the operation's), and the year and month directories left empty.
+ * Other files are left alone. *removed: how many. False, errbuf saying
+ * why, when a directory cannot be read or a file removed (those removed
+ * before stay removed).
+ */
+bool		archive_prune(const char *dir, const char *operation, const char *report,
+						  int64_t before, uint64_t *removed, char *errbuf);
+
 #endif							/* WVETL_EXTRACT_H */

@@ -191,6 +191,30 @@ bool		loader_privacy_check(Loader *l, char *stored, char *configured, size_t len
 								 bool *mismatch);
 bool		loader_change_privacy(Loader *l, char *note, size_t note_len, bool *changed);
 
+/*
+ * Retention (load/prune.c), under the operation's lock, in a run.
+ * loader_prune_horizon: record (committed) that the operation is pruned
+ * before `before` (etl_state.pruned_before, only moving forward; a
+ * local midnight), *horizon: the recorded one. loader_prune_rows: delete
+ * the operation's surveys answered before it, their answers, and its
+ * rejects of windows ending at or before it, `batch` surveys (or rejects)
+ * per transaction, each committing with the run's note (the counts so
+ * far); never the rollups, etl_window or etl_run. c: added to as batches
+ * commit. loader_prune_note: the run's final note. False on failure
+ * (logged; what committed stays, a re-run continues).
+ */
+typedef struct PruneCounts
+{
+	uint64_t	surveys;
+	uint64_t	answers;
+	uint64_t	rejects;
+	uint64_t	archives;		/* archive files (the caller deletes them) */
+} PruneCounts;
+
+bool		loader_prune_horizon(Loader *l, int64_t before, int64_t *horizon);
+bool		loader_prune_rows(Loader *l, int64_t before, int batch, PruneCounts *c);
+bool		loader_prune_note(Loader *l, const PruneCounts *c);
+
 /* loader_run_note: set the run's etl_run.note (what it did beyond its
  * counters). False on failure (logged). */
 bool		loader_run_note(Loader *l, const char *note);
