@@ -37,6 +37,26 @@ privacy_describe(const char *const *v, char *out, size_t len)
 }
 
 /*
+ * privacy_has_data: the operation has a loaded window or a stored survey.
+ * Asked only when a setting differs, so that a load meeting a locked
+ * survey_response waits there, in its window, as before.
+ */
+static bool
+privacy_has_data(Loader *l, bool *data)
+{
+	const char *params[1] = {l->operation};
+	int64_t		n = 0;
+
+	if (!pg_query_int64(l->conn, "looking for the operation's data",
+						"SELECT (EXISTS (SELECT 1 FROM etl_window w WHERE w.operation = $1)"
+						" OR EXISTS (SELECT 1 FROM survey_response r WHERE r.operation = $1))::int",
+						1, params, &n, NULL))
+		return false;
+	*data = n == 1;
+	return true;
+}
+
+/*
  * loader_privacy_check: see load.h. The operation has data when a window
  * of it is recorded or a survey of it is stored. A setting not recorded
  * (NULL: loaded before wvetl recorded them) or not known to the loader
@@ -48,38 +68,38 @@ loader_privacy_check(Loader *l, char *stored, char *configured, size_t len, bool
 	const char *params[1] = {l->operation};
 	const char *old[LOAD_PRIVACY_COLS] = {NULL};
 	PGresult   *res;
-	bool		data;
+	bool		differs = false;
+	bool		ok = true;
 
 	*mismatch = false;
 	if (len > 0)
 		stored[0] = '\0';
 	privacy_describe((const char *const *) l->privacy, configured, len);
 	res = pg_query(l->conn, "reading the operation's privacy settings",
-				   "SELECT s.privacy_ani, s.privacy_customer_id, s.privacy_agent_dni,"
-				   " (EXISTS (SELECT 1 FROM etl_window w WHERE w.operation = $1)"
-				   "  OR EXISTS (SELECT 1 FROM survey_response r WHERE r.operation = $1))"
-				   " FROM etl_state s WHERE s.operation = $1", 1, params);
+				   "SELECT privacy_ani, privacy_customer_id, privacy_agent_dni"
+				   " FROM etl_state WHERE operation = $1", 1, params);
 	if (res == NULL)
 		return false;
 	if (PQntuples(res) == 1)
 	{
 		bool		recorded = false;
 
-		data = strcmp(PQgetvalue(res, 0, LOAD_PRIVACY_COLS), "t") == 0;
 		for (int i = 0; i < LOAD_PRIVACY_COLS; i++)
 		{
 			if (PQgetisnull(res, 0, i))
 				continue;
 			old[i] = PQgetvalue(res, 0, i);
 			recorded = true;
-			if (data && l->privacy[i] != NULL && strcmp(old[i], l->privacy[i]) != 0)
-				*mismatch = true;
+			if (l->privacy[i] != NULL && strcmp(old[i], l->privacy[i]) != 0)
+				differs = true;
 		}
 		if (recorded)
 			privacy_describe(old, stored, len);
 	}
 	PQclear(res);
-	return true;
+	if (differs)
+		ok = privacy_has_data(l, mismatch);
+	return ok;
 }
 
 /*
