@@ -129,9 +129,43 @@ privacy_check(Loader *l, const EtlConfig *cfg, const char *command, int64_t from
 }
 
 /*
+ * pruned_check: a backfill or replay starts at or after the operation's
+ * prune horizon (etl_state.pruned_before). Before it, the surveys were
+ * deleted by `wvetl prune` but the rollups still count them: loading
+ * them again would count them twice. Refused as a configuration error
+ * (exit 2), recorded and summarised. Returns EXIT_OK when the load may go
+ * on, else the exit status.
+ */
+static int
+pruned_check(Loader *l, const EtlConfig *cfg, const char *command, int64_t from,
+			 int64_t to, double t0)
+{
+	int64_t		pruned = 0;
+	bool		found = false;
+	char		at[32];
+	char		msg[768];
+
+	if (!loader_pruned_before(l, &pruned, &found))
+		return EXIT_FAILED;
+	if (!found || from >= pruned)
+		return EXIT_OK;
+	wvtime_format_local(pruned, at);
+	snprintf(msg, sizeof(msg), "operation \"%s\" is pruned before %s (wvetl prune): the "
+			 "surveys before it are deleted but the rollups still count them, so loading "
+			 "them again would count them twice; use --from %s or later", cfg->operation,
+			 at, at);
+	log_error("config", "%s", msg);
+	if (loader_run_refused(l, command, from, to, "config_error", msg))
+		print_summary_line(cfg, command, NULL, "config_error", loader_run_id(l),
+						   now_seconds() - t0);
+	return EXIT_USAGE;
+}
+
+/*
  * sync_range: sync's [*from, *to): from the watermark less sync.lookback
  * (the first time: sync.start) to now less sync.lag. Returns EXIT_OK with
- * the range set; otherwise the run has been recorded and summarised (no
+ * the range set (never before the operation's prune horizon: see
+ * pruned_check); otherwise the run has been recorded and summarised (no
  * sync.start, or a start no Wolkvox operation can have: a config error;
  * nothing to sync yet: ok) and the exit status to end with is returned,
  * with *done set when that ends the command.
@@ -141,7 +175,9 @@ sync_range(Loader *l, const EtlConfig *cfg, const char *command, double t0,
 		   int64_t *from, int64_t *to, bool *done)
 {
 	int64_t		wm = 0;
+	int64_t		pruned = 0;
 	bool		found = false;
+	bool		was_pruned = false;
 	WallTime	w;
 	char		msg[512];
 
@@ -175,6 +211,17 @@ sync_range(Loader *l, const EtlConfig *cfg, const char *command, double t0,
 				 "(before " WVTIME_SERVICE_FROM " or from " WVTIME_SERVICE_UNTIL " on)",
 				 cfg->start);
 		return sync_refuse(l, cfg, command, t0, msg);
+	}
+	if (!loader_pruned_before(l, &pruned, &was_pruned))
+		return EXIT_FAILED;
+	if (was_pruned && *from < pruned)
+	{
+		char		at[32];
+
+		/* the pruned days' surveys are gone; their rollups stay */
+		wvtime_format_local(pruned, at);
+		log_info("pipeline", "sync starts at %s: the operation is pruned before it", at);
+		*from = pruned;
 	}
 	*to = wvtime_now() - (int64_t) cfg->lag_s;
 	if (*from >= *to)
@@ -215,7 +262,8 @@ run_load(const char *command, EtlConfig *cfg, int64_t from, int64_t to,
 		goto cleanup;
 	if ((rc = load_lock(l, cfg, command, from, to, t0)) != EXIT_OK ||
 		(rc = timezone_check(l, cfg, command, from, to, t0)) != EXIT_OK ||
-		(rc = privacy_check(l, cfg, command, from, to, t0)) != EXIT_OK)
+		(rc = privacy_check(l, cfg, command, from, to, t0)) != EXIT_OK ||
+		(!sync && (rc = pruned_check(l, cfg, command, from, to, t0)) != EXIT_OK))
 		goto cleanup;
 	if (sync)
 	{

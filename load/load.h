@@ -212,6 +212,15 @@ typedef struct PruneCounts
 } PruneCounts;
 
 bool		loader_prune_horizon(Loader *l, int64_t before, int64_t *horizon);
+
+/*
+ * loader_pruned_before: the operation's recorded prune horizon
+ * (etl_state.pruned_before); *found false when it was never pruned. A load
+ * must not reach before it: the days' surveys are gone but the rollups
+ * still count them, so loading them again would count them twice. False
+ * on failure (logged).
+ */
+bool		loader_pruned_before(Loader *l, int64_t *before, bool *found);
 bool		loader_prune_rows(Loader *l, int64_t before, int batch, PruneCounts *c);
 bool		loader_prune_note(Loader *l, const PruneCounts *c);
 

@@ -215,3 +215,18 @@ loader_prune_note(Loader *l, const PruneCounts *c)
 {
 	return prune_note(l, c, "done");
 }
+
+/* loader_pruned_before: see load.h. */
+bool
+loader_pruned_before(Loader *l, int64_t *before, bool *found)
+{
+	const char *params[1] = {l->operation};
+	bool		isnull;
+
+	if (!pg_query_int64(l->conn, "reading the prune horizon",
+						"SELECT extract(epoch FROM pruned_before)::bigint FROM etl_state"
+						" WHERE operation = $1", 1, params, before, &isnull))
+		return false;
+	*found = !isnull;
+	return true;
+}

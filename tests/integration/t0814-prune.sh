@@ -17,6 +17,8 @@
 #   - a re-run deletes nothing and notes zeros;
 #   - prune --operation b, without --before, takes b's own retention.days
 #     (3: before 2026-01-07, not 4's 2026-01-06) and leaves a alone;
+#   - a backfill reaching before the horizon is refused (exit 2: the
+#     rollups still count the pruned days), a sync starts at the horizon;
 #   - a prune while a load of the operation holds its lock exits 75.
 
 export WVETL_NOW="2026-01-10 12:00:00"
@@ -144,6 +146,18 @@ assert_eq "0" "$(psql_q "SELECT count(*) FROM wolkvox.survey_response WHERE oper
 	"b is pruned"
 assert_eq "$a1" "$(op_sum a true)" "--operation b leaves a alone"
 assert_eq "$roll0" "$(rollup_sum)" "the rollups still unchanged"
+
+# Loading pruned days again would count them twice in the rollups: a
+# backfill or replay reaching before the horizon is refused, a sync starts
+# at the horizon.
+wvm_expect 2 backfill --operation a --from 2026-01-05 --to 2026-01-08 --reload
+assert_contains "$(cat "$WV_TMP/err")" "is pruned before 2026-01-07 00:00:00" "a backfill before the horizon is refused"
+assert_eq "$roll0" "$(rollup_sum)" "a refused backfill leaves the rollups"
+psql_q "UPDATE wolkvox.etl_state SET watermark = '2026-01-09 00:00:00-05' WHERE operation = 'a'" >/dev/null
+wvm_expect 0 --set sync.lookback=5d sync --operation a
+assert_eq "2026-01-07 00:00:00-05" \
+	"$(psql_q "SELECT range_from AT TIME ZONE 'America/Bogota' || '-05' FROM wolkvox.etl_run WHERE command = 'sync' ORDER BY run_id DESC LIMIT 1")" \
+	"a sync whose lookback reaches before the horizon starts at it"
 
 # a load of b holds b's lock (a session of its own holding the same key)
 mkfifo "$WV_TMP/hold"
