@@ -32,6 +32,7 @@ typedef int (*CommandFn) (const CliOptions *cli, EtlConfig *cfg);
 #define TAKES_SPAN		0x200	/* --from T, --to T, each optional */
 #define TAKES_JSON		0x400	/* --json */
 #define TAKES_BEFORE	0x800	/* prune --before T */
+#define TAKES_REPAIR	0x1000	/* verify --repair */
 
 typedef struct Command
 {
@@ -109,6 +110,15 @@ static const Command commands[] = {
 		"a reject that loads then, or that the API no longer sends, is marked resolved.\n"
 		"--json: one JSON object per reject and line, the record whole as a string.",
 	TAKES_SPAN | TAKES_JSON | TAKES_OPERATION, DB_KEYS " api.timezone"},
+	{"verify", cmd_verify, "verify [--from T] [--to T] [--repair]",
+		"check the rollups against the surveys; --repair rewrites them",
+		"Recompute the rollups (rollup_survey, rollup_answer) of the operation's local\n"
+		"days that [from, to) touches (default: every day, but those wvetl prune\n"
+		"deleted) from the surveys and answers, and the weeks and months holding them\n"
+		"from their days; print each rollup cell that differs; exit 1 if any does.\n"
+		"--repair: rewrite those days' rollups, under the operation's lock (exit 75\n"
+		"while a load holds it), and check again.",
+	TAKES_SPAN | TAKES_REPAIR | TAKES_OPERATION, DB_KEYS " api.timezone"},
 	{"questions", cmd_questions, "questions [set N --label L --min A --max B --kind K]",
 		"list the survey's question numbers; set a question's label, scale and kind",
 		"Without arguments: list the question numbers answered (for sync.operation), with\n"
@@ -216,9 +226,12 @@ command_usage(const Command *c, FILE *out)
 				"                         T: YYYY-MM-DD, 'YYYY-MM-DD HH:MM:SS' or YYYYmmddHHiiss,\n"
 				"                         in api.timezone\n");
 	if (c->flags & TAKES_SPAN)
-		fprintf(out,
-				"  --from T, --to T       only the rejects whose window meets [from, to)\n"
-				"                         (each optional; T as for backfill)\n");
+		fprintf(out, "%s                         (each optional; T as for backfill)\n",
+				strcmp(c->name, "verify") == 0
+				? "  --from T, --to T       only the local days that [from, to) touches\n"
+				: "  --from T, --to T       only the rejects whose window meets [from, to)\n");
+	if (c->flags & TAKES_REPAIR)
+		fprintf(out, "  --repair               rewrite the rollups of those days from the surveys\n");
 	if (c->flags & TAKES_ALL)
 		fprintf(out, "  --all                  every operation in the warehouse\n");
 	if (c->flags & TAKES_JSON)
@@ -312,6 +325,7 @@ parse_args(int argc, char **argv, CliOptions *cli)
 		{"change-timezone", no_argument, NULL, 'Z'},
 		{"all", no_argument, NULL, 'A'},
 		{"json", no_argument, NULL, 'J'},
+		{"repair", no_argument, NULL, 'X'},
 		{"change-privacy", no_argument, NULL, 'P'},
 		{"before", required_argument, NULL, 'b'},
 		{"label", required_argument, NULL, 'L'},
@@ -385,6 +399,9 @@ parse_args(int argc, char **argv, CliOptions *cli)
 			case 'J':
 				cli->json = true;
 				break;
+			case 'X':
+				cli->repair = true;
+				break;
 			case 'Z':
 				cli->change_timezone = true;
 				break;
@@ -452,6 +469,8 @@ check_command_args(const Command *cmd, const CliOptions *cli)
 		bad = "--reload";
 	else if (cli->all && !(cmd->flags & TAKES_ALL))
 		bad = "--all";
+	else if (cli->repair && !(cmd->flags & TAKES_REPAIR))
+		bad = "--repair";
 	else if (cli->json && !(cmd->flags & TAKES_JSON))
 		bad = "--json";
 	else if (cli->change_timezone && !(cmd->flags & TAKES_TZ_CHANGE))

@@ -39,6 +39,7 @@ typedef struct CliOptions
 	bool		change_timezone;	/* migrate --change-timezone */
 	bool		all;			/* status --all */
 	bool		json;			/* rejects --json */
+	bool		repair;			/* verify --repair */
 	bool		change_privacy; /* migrate --change-privacy */
 	const char *before;			/* prune --before T */
 	bool		help;
@@ -98,6 +99,9 @@ extern int	cmd_extract(const CliOptions *cli, EtlConfig *cfg);
 extern int	cmd_migrate(const CliOptions *cli, EtlConfig *cfg);
 extern int	cmd_status(const CliOptions *cli, EtlConfig *cfg);
 extern int	cmd_rejects(const CliOptions *cli, EtlConfig *cfg);
+
+/* cli/verify_cmd.c: the rollups checked against the surveys */
+extern int	cmd_verify(const CliOptions *cli, EtlConfig *cfg);
 extern int	cmd_questions(const CliOptions *cli, EtlConfig *cfg);
 extern int	cmd_config(const CliOptions *cli, EtlConfig *cfg);
 extern int	cmd_grant(const CliOptions *cli, EtlConfig *cfg);

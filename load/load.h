@@ -280,4 +280,13 @@ bool		loader_grant(Loader *l, const char *role, const char *const *operations, i
 bool		loader_revoke(Loader *l, const char *role, FILE *out);
 bool		loader_grants_print(Loader *l, FILE *out);
 
+/* `wvetl verify` (verify.c): the operation's rollups of the local days
+ * [from, to) touches (INT64_MIN/INT64_MAX: unbounded) compared with the
+ * base tables; every differing cell printed to out; *differences their
+ * count. repair: rewrite those days' rollups (the caller holds the
+ * operation's lock), then compare again (*differences: what still
+ * differs). False on failure (logged). */
+bool		loader_verify(Loader *l, int64_t from, int64_t to, bool repair, FILE *out,
+						  uint64_t *differences);
+
 #endif							/* WVETL_LOAD_H */
