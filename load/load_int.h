@@ -68,6 +68,7 @@ typedef struct RollFold
 	bool		overflow;		/* over roll_cap, or another zone: rows read
 								 * back in SQL at commit instead */
 	bool		pending;		/* deltas are waiting to be applied */
+	bool		jit_off;		/* JIT is off for the window's transaction */
 } RollFold;
 
 /* COPY rows waiting in an unlinked temporary file (spool.c). */
@@ -293,6 +294,7 @@ bool		rollup_prepare(Loader *l);
 void		rollup_add(Loader *l, const SurveyRecord *rec);
 bool		rollup_fast_deltas(Loader *l, uint64_t folded);
 bool		rollup_merge_deltas(Loader *l, bool changed);
+bool		rollup_changed_deltas(Loader *l);
 bool		rollup_apply(Loader *l);
 
 #endif							/* WVETL_LOAD_INT_H */

@@ -697,7 +697,8 @@ window_merge_changed(Loader *l, LoadCounts *c)
 					  PRIu64 " changed record(s); the window is not loaded", written, changed);
 			return MERGE_FAILED;
 		}
-		if (!pg_command(l->conn, "removing changed survey answers",
+		if (!rollup_changed_deltas(l) ||
+			!pg_command(l->conn, "removing changed survey answers",
 						dialect_sql(l, SQL_CHANGED_ANSWERS_DELETE), 0, NULL) ||
 			!pg_command(l->conn, "merging survey answers",
 						dialect_sql(l, SQL_CHANGED_ANSWERS_INSERT), 0, NULL))
