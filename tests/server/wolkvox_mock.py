@@ -967,9 +967,11 @@ class Handler(BaseHTTPRequestHandler):
             code = ["404", '"404"'][k // 3 % 2]
             body = '{"code":%s,"error":"NOT FOUND","msg":%s%s}' % (
                 code, js(MSG_NO_DATA), data)
-            self.send_body(404, body, done=done)
+            # counted before it is sent: the client may ask again as soon
+            # as the answer is in, before this thread goes on ("after")
             with st.lock:
                 st.successes += 1
+            self.send_body(404, body, done=done)
             return
         code = ["200", '"200"'][k % 2]
         msg = ("%d records were found" if k % 5
@@ -978,10 +980,10 @@ class Handler(BaseHTTPRequestHandler):
         if st.bench is not None and fault is None and len(parts) == 1 \
                 and self.enc is None and not parts[0][3] and parts[0][0].cache is not None \
                 and parts[0][0].skipped == (0, 0):
-            self.send_bench(head, st.bench_body(parts[0], n), done)
             with st.lock:
                 st.successes += 1
                 st.stats["records_served"] += n
+            self.send_bench(head, st.bench_body(parts[0], n), done)
             return
         recs = window_records(parts, n)
         if fault and ("cut_after" in fault or "stall" in fault or
@@ -993,10 +995,10 @@ class Handler(BaseHTTPRequestHandler):
                     st.successes += 1
                     st.stats["records_served"] += n
             return
-        self.send_stream(200, head, recs, "]}", done)
         with st.lock:
             st.successes += 1
             st.stats["records_served"] += n
+        self.send_stream(200, head, recs, "]}", done)
 
     def send_bench(self, head, body, done):
         """Send head + the pre-encoded records + "]}" chunked, in 1 MiB
