@@ -20,6 +20,7 @@
  *   On plain PostgreSQL the first forms stay: measured faster there
  *   (window.c's comments).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/log.h"
@@ -215,4 +216,39 @@ loader_check_server(Loader *l, bool *mismatch)
 	}
 	PQclear(res);
 	return ok;
+}
+
+/*
+ * dialect_exec_script: run an SQL script (a migration) in the open
+ * transaction. PostgreSQL takes it as one command; Citus refuses a command
+ * holding several statements when one of them is DDL it propagates to the
+ * workers (CREATE INDEX on a distributed table: "cannot insert multiple
+ * commands into a prepared statement"), so there each statement goes on
+ * its own (sql_split.c). False on failure (logged).
+ */
+bool
+dialect_exec_script(Loader *l, const char *what, const char *text)
+{
+	size_t		pos = 0;
+	size_t		start;
+	size_t		len;
+
+	if (l->dialect != DIALECT_CITUS)
+		return pg_command(l->conn, what, text, 0, NULL);
+	while (sql_split_next(text, &pos, &start, &len))
+	{
+		char	   *stmt = strndup(text + start, len);
+		bool		ok;
+
+		if (stmt == NULL)
+		{
+			log_error("load", "%s: out of memory", what);
+			return false;
+		}
+		ok = pg_command(l->conn, what, stmt, 0, NULL);
+		free(stmt);
+		if (!ok)
+			return false;
+	}
+	return true;
 }

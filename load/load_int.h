@@ -184,6 +184,14 @@ typedef enum DialectSqlId
 
 const char *dialect_sql(const Loader *l, DialectSqlId id);
 bool		dialect_unique_violation(const PGresult *res);
+bool		dialect_exec_script(Loader *l, const char *what, const char *text);
+
+/* sql_split.c -------------------------------------------------------------*/
+
+/* The next statement of the script s from *pos: [*start, *start + *len),
+ * without its ';' nor the blanks and comments before it; *pos moves past
+ * it. False when only blanks and comments are left. */
+bool		sql_split_next(const char *s, size_t *pos, size_t *start, size_t *len);
 
 /* copy_text.c -------------------------------------------------------------*/
 

@@ -133,7 +133,7 @@ migrate_apply_one(Loader *l, const SqlMigration *m, bool again, int *applied)
 						1, params, &done, NULL);
 	if (ok && (done == 0 || again))
 	{
-		ok = pg_command(l->conn, what, m->text, 0, NULL) &&
+		ok = dialect_exec_script(l, what, m->text) &&
 			(done != 0 ||
 			 pg_command(l->conn, "recording the migration",
 						"INSERT INTO schema_migrations (version, name) VALUES ($1::int, $2)",

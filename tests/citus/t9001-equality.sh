@@ -1,0 +1,88 @@
+# tests/citus/t9001-equality.sh - one node and Citus hold the same data.
+#
+# Proves: the same workload, run once into a plain database (database.citus
+# = off; a database of the coordinator without the extension, so plain
+# PostgreSQL) and once into the test's Citus database (database.citus = on,
+# its big tables distributed), leaves identical tables and identical view
+# output, compared as checksums: survey_response and survey_answer (the
+# contract's columns), agent, skill, etl_reject, etl_window, etl_state,
+# etl_run's counts, and every row of each of the seven views. The workload:
+# a backfill of five days whose answers hold in-answer duplicates and
+# records without a date (rejects), plus fixed records on 2026-02-02; a
+# --reload of that day after its records changed (an answer changed, one
+# no longer sent, one added, a record gone, a new record); two syncs with a
+# lookback over what the backfill loaded. The Citus side must really be
+# distributed (pg_dist_partition), and the checksums are printed.
+
+plain=${PGDATABASE}_one
+dropdb --if-exists "$plain" >/dev/null 2>&1 || true
+createdb "$plain"
+trap 'dropdb --if-exists "$plain" >/dev/null 2>&1 || true' EXIT
+
+rec()
+{
+	printf '{"conn_id":"c.%s","agent_id":"%s","skill_id":"3","date":"2026-02-02 10:00:0%s",%s}' \
+		"$1" "$2" "$1" "$3"
+}
+nodate='{"conn_id":"c.9","agent_id":"7","date":"not a date","q01":"5"}'
+
+# workload WHERE...: the same calls, with WHERE's --set arguments
+workload()
+{
+	wv_control '{"reset": true}'
+	wv_control "{\"records\":[$(rec 1 7 '"q01":"5","q02":"4","q03":"3","feeling":"neutral"'),$(rec 2 8 '"q01":"4","q02":"4"'),$(rec 2 8 '"q01":"3","q02":"2"'),$(rec 3 7 '"q01":"1"'),$nodate]}"
+	wv_expect 0 "$@" backfill --from 2026-01-05 --to 2026-01-10
+	wv_expect 0 "$@" backfill --from 2026-02-02 --to 2026-02-03
+	wv_control '{"reset": true}'
+	wv_control "{\"records\":[$(rec 1 7 '"q01":"1","q02":"-","q03":"3","q04":"2","feeling":"positive"'),$(rec 2 8 '"q01":"3","q02":"2"'),$(rec 4 9 '"q01":"2"'),$nodate]}"
+	wv_expect 0 "$@" backfill --reload --from 2026-02-02 --to 2026-02-03
+	WVETL_NOW="2026-01-09 12:00:00" wv_expect 0 "$@" --set sync.start=2026-01-08 sync
+	WVETL_NOW="2026-01-09 18:00:00" wv_expect 0 "$@" --set sync.start=2026-01-08 --set sync.lookback=1d sync
+}
+
+workload --set database.conninfo="dbname=$plain" --set database.citus=off
+workload
+
+assert_eq "survey_answer survey_response " \
+	"$(psql_q "SELECT logicalrelid::regclass::text FROM pg_dist_partition WHERE partmethod = 'h'
+	            ORDER BY 1" | sed 's/^wolkvox\.//' | tr '\n' ' ')" \
+	"on Citus, the survey tables are distributed"
+assert_eq 0 "$(psql -X -A -t -d "$plain" -c "SELECT count(*) FROM pg_extension WHERE extname = 'citus'")" \
+	"the one-node database has no Citus"
+
+# sums DB: "name md5" per table and view, one per line
+sums()
+{
+	local q
+	for q in \
+		"survey:(SELECT 1) x" \
+		"agent:(SELECT operation, agent_id, agent_name, name_at, first_seen, last_seen FROM wolkvox.agent) x" \
+		"skill:(SELECT operation, skill_id, skill_name, name_at, first_seen, last_seen FROM wolkvox.skill) x" \
+		"etl_reject:(SELECT operation, window_from, window_to, reason, raw_record, raw_md5, resolved_at IS NULL AS open FROM wolkvox.etl_reject) x" \
+		"etl_window:(SELECT operation, window_from, window_to, records, inserted, updated, duplicates, rejects, api_calls, mode FROM wolkvox.etl_window) x" \
+		"etl_state:(SELECT operation, watermark, timezone, report FROM wolkvox.etl_state) x" \
+		"etl_run:(SELECT run_id, operation, command, range_from, range_to, status, records, inserted, updated, duplicates, rejects, api_calls FROM wolkvox.etl_run) x" \
+		"v_response:wolkvox.v_response x" "v_answer:wolkvox.v_answer x" \
+		"v_survey_wide:wolkvox.v_survey_wide x" "v_daily_agent:wolkvox.v_daily_agent x" \
+		"v_daily_skill:wolkvox.v_daily_skill x" \
+		"v_daily_agent_question:wolkvox.v_daily_agent_question x" \
+		"v_daily_skill_question:wolkvox.v_daily_skill_question x"; do
+		if [ "${q%%:*}" = survey ]; then
+			echo "survey_tables $(PGDATABASE=$1 wv_checksum wolkvox)"
+			continue
+		fi
+		echo "${q%%:*} $(psql -X -A -t -q -v ON_ERROR_STOP=1 -d "$1" -c "SELECT count(*) || ' ' ||
+			md5(coalesce(string_agg(x::text, E'\n' ORDER BY x::text), '')) FROM ${q#*:}")"
+	done
+}
+one=$(sums "$plain")
+citus=$(sums "$PGDATABASE")
+echo "one node:"; echo "$one" | sed 's/^/  /'
+echo "citus:"; echo "$citus" | sed 's/^/  /'
+assert_eq "$one" "$citus" "one node and Citus: identical tables and views"
+assert_contains "$one" "v_answer " "the views were compared"
+assert_eq 1 "$(psql_q "SELECT (count(*) > 100)::int FROM wolkvox.survey_response")" "the workload loaded rows"
+assert_eq 1 "$(psql_q "SELECT (count(*) > 0)::int FROM wolkvox.etl_reject")" "and rejects"
+assert_eq 1 "$(psql_q "SELECT (sum(duplicates) > 0)::int FROM wolkvox.etl_window")" "and duplicates"
+assert_eq 1 "$(psql_q "SELECT (count(*) > 0)::int FROM wolkvox.etl_window WHERE mode = 'merge' AND updated > 0")" \
+	"and merges of changed records"
