@@ -49,7 +49,7 @@ OBJ_OPT := $(LIB_SRCS:%.c=build/opt/%.o) build/opt/sql_embed.o
 OBJ_SAN := $(LIB_SRCS:%.c=build/san/%.o) build/san/sql_embed.o
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/san/tests/%)
 
-.PHONY: all san unit test test-citus integration demo demo-stop bench ab bench-bi fuzz valgrind install clean deps format check
+.PHONY: all san unit test test-citus bench-citus integration demo demo-stop bench ab bench-bi fuzz valgrind install clean deps format check
 all: bin/wvetl
 
 build/sql_embed.c: $(SQL_FILES) $(CITUS_SQL_FILES) tools/embed-sql.sh
@@ -138,6 +138,12 @@ ab: deps
 bench-bi: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)bash bench/bi.sh
+
+# A window on Citus against one node (bench/citus.sh; needs Citus, see
+# README "Running on Citus"): minutes, not part of make test.
+bench-citus: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)bash bench/citus.sh
 
 # libFuzzer over the transform (tests/fuzz/), built with clang under ASan
 # and UBSan; runs FUZZ_SECONDS and ends "fuzz: N passed, N failed".

@@ -87,7 +87,8 @@ assert_eq "1 2" "$(psql_q "SELECT string_agg(version::text, ' ' ORDER BY version
 # a schema an older wvetl set up (without 002): status reads only, so it
 # says to migrate first, and changes nothing
 wv_expect 0 --set database.schema=old backfill --from 2026-01-05 --to 2026-01-06
-psql_q "ALTER TABLE old.etl_run DROP COLUMN backend_pid; DELETE FROM old.schema_migrations WHERE version = 2" >/dev/null
+psql_q "ALTER TABLE old.etl_run DROP COLUMN backend_pid" >/dev/null
+psql_q "DELETE FROM old.schema_migrations WHERE version = 2" >/dev/null
 wv_expect 2 --set database.schema=old status
 assert_contains "$(sed 's/\\"/"/g' "$WV_TMP/err")" 'schema "old" was set up by an older wvetl: run wvetl migrate' \
 	"status of an old schema says to migrate"

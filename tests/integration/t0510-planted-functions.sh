@@ -18,10 +18,12 @@
 # them either (the functions pin their search_path), and still give the
 # ids the loader gave.
 
+# LOGIN: on Citus (make test-citus) the coordinator runs mallory's DDL on
+# the workers by connecting as mallory.
 mallory=t0510_mallory
 psql_q "DO \$\$ BEGIN
 	IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$mallory') THEN
-		CREATE ROLE $mallory;
+		CREATE ROLE $mallory LOGIN;
 	END IF; END \$\$;
 GRANT CREATE ON SCHEMA public TO $mallory;
 CREATE TABLE public.planted_calls (fn text, at timestamptz DEFAULT now());
