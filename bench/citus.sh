@@ -116,7 +116,7 @@ for c in new reload tiny; do
 	all=$(awk -v c=$c '$2 == c {printf "%s=%.2f ", $1, $3}' "$work/times")
 	say "$(printf '%-8s %-21.2f %-18.2f %s' "$c" "$m1" "$m2" "$all")"
 done
-say "rows: one $(psql -X -A -t -d wv_one -c "SELECT count(*) || ' surveys, ' || (SELECT count(*) FROM wolkvox.survey_answer) || ' answers' FROM wolkvox.survey_response"), citus $(psql -X -A -t -d wv_citus -c "SELECT count(*) || ' surveys, ' || (SELECT count(*) FROM wolkvox.survey_answer) || ' answers' FROM wolkvox.survey_response")"
+say "rows: one $(psql -X -A -t -d wv_one -c "SELECT (SELECT count(*) FROM wolkvox.survey_response) || ' surveys, ' || (SELECT count(*) FROM wolkvox.survey_answer) || ' answers'"), citus $(psql -X -A -t -d wv_citus -c "SELECT (SELECT count(*) FROM wolkvox.survey_response) || ' surveys, ' || (SELECT count(*) FROM wolkvox.survey_answer) || ' answers'")"
 
 q1="SELECT agent_id, sum(surveys), sum(positive) FROM wolkvox.v_daily_agent WHERE local_date BETWEEN '2026-03-01' AND '2026-03-31' GROUP BY 1"
 q2="SELECT * FROM wolkvox.v_daily_agent_question WHERE local_date = '$DAY' AND question_no = 1"

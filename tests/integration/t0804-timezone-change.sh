@@ -20,7 +20,7 @@ wv_expect 0 --set sync.start=2026-01-07 sync
 c0=$(wv_checksum wolkvox)
 walls0=$(psql_q "SELECT string_agg(conn_id || ' ' || to_char(answered_at AT TIME ZONE 'America/Bogota', 'YYYY-MM-DD HH24:MI:SS'), ',' ORDER BY conn_id, answered_at) FROM wolkvox.survey_response")
 days0=$(psql_q "SELECT string_agg(local_date || ':' || n, ',' ORDER BY local_date) FROM (SELECT local_date, count(*) n FROM wolkvox.v_response GROUP BY 1) d")
-n0=$(psql_q "SELECT count(*) || ' ' || (SELECT count(*) FROM wolkvox.survey_answer) FROM wolkvox.survey_response")
+n0=$(psql_q "SELECT (SELECT count(*) FROM wolkvox.survey_response) || ' ' || (SELECT count(*) FROM wolkvox.survey_answer)")
 runs0=$(psql_q "SELECT count(*) FROM wolkvox.etl_run")
 
 export WVETL_NOW="2026-01-09 12:00:00"
@@ -52,7 +52,7 @@ assert_contains "$(cat "$WV_TMP/err")" "re-read from America/Bogota into America
 assert_eq "America/Mexico_City" "$(psql_q "SELECT timezone FROM wolkvox.etl_state WHERE operation = 'test'")" "the new zone is stored"
 assert_eq "$walls0" "$(psql_q "SELECT string_agg(conn_id || ' ' || to_char(answered_at AT TIME ZONE 'America/Mexico_City', 'YYYY-MM-DD HH24:MI:SS'), ',' ORDER BY conn_id, answered_at) FROM wolkvox.survey_response WHERE operation = 'test'")" \
 	"every survey keeps its wall-clock time, read in the new zone"
-assert_eq "$n0" "$(psql_q "SELECT count(*) || ' ' || (SELECT count(*) FROM wolkvox.survey_answer) FROM wolkvox.survey_response")" \
+assert_eq "$n0" "$(psql_q "SELECT (SELECT count(*) FROM wolkvox.survey_response) || ' ' || (SELECT count(*) FROM wolkvox.survey_answer)")" \
 	"every survey and answer kept"
 assert_eq 0 "$(psql_q "SELECT count(*) FROM wolkvox.survey_response
                         WHERE response_id <> wolkvox.survey_response_id(operation, conn_id, answered_at, agent_id, skill_id)")" \
@@ -81,7 +81,7 @@ assert_eq "change_timezone|ok" "$(psql_q "SELECT command || '|' || status FROM w
 	"the change is recorded as a run"
 
 wv_expect 0 $MX backfill --from 2026-01-05 --to 2026-01-07 --reload
-assert_eq "$n0" "$(psql_q "SELECT count(*) || ' ' || (SELECT count(*) FROM wolkvox.survey_answer) FROM wolkvox.survey_response")" \
+assert_eq "$n0" "$(psql_q "SELECT (SELECT count(*) FROM wolkvox.survey_response) || ' ' || (SELECT count(*) FROM wolkvox.survey_answer)")" \
 	"a reload in the new zone duplicates nothing"
 check_rows --tz America/Mexico_City --from 2026-01-05 --to "2026-01-07 12:00:00" --rejects any
 wv_expect 0 $MX migrate --change-timezone
