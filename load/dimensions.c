@@ -342,10 +342,9 @@ dimensions_update(Loader *l, uint64_t written)
 	char		from[24];
 	char		to[24];
 	char		run[24];
-	char		tx[64];
+	char		tx[TX_TIME_LEN];
 	const char *params[5] = {l->operation, from, to, run, tx};
 	int64_t		found = 0;
-	PGresult   *res;
 
 	if (written == 0)
 		return true;
@@ -359,11 +358,8 @@ dimensions_update(Loader *l, uint64_t written)
 	snprintf(from, sizeof(from), "%" PRId64, l->win_from);
 	snprintf(to, sizeof(to), "%" PRId64, l->win_to);
 	snprintf(run, sizeof(run), "%" PRId64, l->run_id);
-	if ((res = pg_query(l->conn, "reading the transaction's time", "SELECT now()",
-						0, NULL)) == NULL)
+	if (!state_tx_time(l, tx))
 		return false;
-	snprintf(tx, sizeof(tx), "%s", PQgetvalue(res, 0, 0));
-	PQclear(res);
 	if (!pg_query_int64(l->conn, "updating agents and skills", dim_range_sql,
 						5, params, &found, NULL))
 		return false;

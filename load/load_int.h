@@ -281,6 +281,12 @@ void		idset_free(IdSet *s);
 bool		state_window_bookkeeping(Loader *l, int64_t new_watermark,
 									 const LoadCounts *c);
 
+/* The open transaction's now(), as text, for statements that compare a
+ * row's load time with it: on Citus such a comparison runs on the workers,
+ * whose now() is their own transaction's. False on failure (logged). */
+#define TX_TIME_LEN 64
+bool		state_tx_time(Loader *l, char out[TX_TIME_LEN]);
+
 /* access.c ----------------------------------------------------------------*/
 
 bool		access_refresh(Loader *l);

@@ -111,12 +111,11 @@ migrate_bootstrap(Loader *l)
 
 /*
  * migrate_apply_one: apply m unless already recorded (checked under the
- * lock, so a concurrent migrate that got there first is seen), or, with
- * again, run it even then (recorded once). *applied is incremented when it
- * was recorded now. False on failure (logged, rolled back).
+ * lock, so a concurrent migrate that got there first is seen). *applied
+ * is incremented when it ran. False on failure (logged, rolled back).
  */
 static bool
-migrate_apply_one(Loader *l, const SqlMigration *m, bool again, int *applied)
+migrate_apply_one(Loader *l, const SqlMigration *m, int *applied)
 {
 	char		version[16];
 	const char *params[2] = {version, m->name};
@@ -131,13 +130,12 @@ migrate_apply_one(Loader *l, const SqlMigration *m, bool again, int *applied)
 	ok = pg_query_int64(l->conn, "reading schema_migrations",
 						"SELECT count(*) FROM schema_migrations WHERE version = $1::int",
 						1, params, &done, NULL);
-	if (ok && (done == 0 || again))
+	if (ok && done == 0)
 	{
 		ok = dialect_exec_script(l, what, m->text) &&
-			(done != 0 ||
-			 pg_command(l->conn, "recording the migration",
-						"INSERT INTO schema_migrations (version, name) VALUES ($1::int, $2)",
-						2, params));
+			pg_command(l->conn, "recording the migration",
+					   "INSERT INTO schema_migrations (version, name) VALUES ($1::int, $2)",
+					   2, params);
 		if (ok)
 			log_info("load", "applied migration %s to schema %s", m->name, l->schema);
 	}
@@ -161,15 +159,12 @@ loader_migrate(Loader *l, int *applied)
 		return false;
 	for (i = 0; i < sql_migrations_count; i++)
 	{
-		if (!migrate_apply_one(l, &sql_migrations[i], false, &n))
+		if (!migrate_apply_one(l, &sql_migrations[i], &n))
 			return false;
 	}
-	/* On Citus, the first step (sql/citus/901_distribute.sql) runs again
-	 * after any migration, to distribute the tables it may have added; the
-	 * others run once. */
 	for (i = 0; l->dialect == DIALECT_CITUS && i < sql_citus_steps_count; i++)
 	{
-		if (!migrate_apply_one(l, &sql_citus_steps[i], i == 0 && n > 0, &n))
+		if (!migrate_apply_one(l, &sql_citus_steps[i], &n))
 			return false;
 	}
 	/* views a migration added reach the reader roles (load/access.c) */

@@ -157,10 +157,11 @@ static const char roll_answer_new_sql[] =
 /* LOAD_FAST without the fold: the rows this transaction wrote, read back
  * before the merge (so they are the COPYed ones): this run's rows whose
  * last_loaded_at is the transaction's start, in the window's id range
- * ($2, $3; $4 the run). */
+ * ($2, $3; $4 the run; $5 the transaction's now(), read by the client:
+ * on Citus this runs on the workers, whose now() is their own). */
 #define WRITTEN_WHERE(t) \
 	" WHERE " t ".response_id BETWEEN $2::bigint AND $3::bigint" \
-	" AND " t ".run_id = $4::bigint AND " t ".last_loaded_at = now()"
+	" AND " t ".run_id = $4::bigint AND " t ".last_loaded_at = $5::timestamptz"
 
 static const char roll_survey_written_sql[] =
 	ROLL_SURVEY_DELTA(
@@ -569,7 +570,8 @@ rollup_fast_deltas(Loader *l, uint64_t folded)
 	char		lo[24];
 	char		hi[24];
 	char		run[24];
-	const char *params[4] = {l->timezone, lo, hi, run};
+	char		tx[TX_TIME_LEN];
+	const char *params[5] = {l->timezone, lo, hi, run, tx};
 
 	if (l->mode != LOAD_FAST || folded == 0)
 		return true;
@@ -583,9 +585,10 @@ rollup_fast_deltas(Loader *l, uint64_t folded)
 	snprintf(lo, sizeof(lo), "%" PRId64, l->id_min);
 	snprintf(hi, sizeof(hi), "%" PRId64, l->id_max);
 	snprintf(run, sizeof(run), "%" PRId64, l->run_id);
-	return pg_command(l->conn, "computing rollup deltas", roll_survey_written_sql,
-					  4, params) &&
-		pg_command(l->conn, "computing rollup deltas", roll_answer_written_sql, 4, params);
+	return state_tx_time(l, tx) &&
+		pg_command(l->conn, "computing rollup deltas", roll_survey_written_sql,
+				   5, params) &&
+		pg_command(l->conn, "computing rollup deltas", roll_answer_written_sql, 5, params);
 }
 
 /* roll_sql_begin, roll_deltas: delta statements (roll_deltas: surveys,

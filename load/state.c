@@ -530,3 +530,16 @@ state_window_bookkeeping(Loader *l, int64_t new_watermark, const LoadCounts *c)
 					  " rejects = rejects + $6, api_calls = api_calls + $7,"
 					  " bytes = bytes + $8 WHERE run_id = $1", 8, run_params);
 }
+
+/* state_tx_time: see load_int.h. */
+bool
+state_tx_time(Loader *l, char out[TX_TIME_LEN])
+{
+	PGresult   *res = pg_query(l->conn, "reading the transaction's time", "SELECT now()", 0, NULL);
+
+	if (res == NULL)
+		return false;
+	snprintf(out, TX_TIME_LEN, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return true;
+}

@@ -2,21 +2,30 @@
 --   The warehouse on a Citus cluster (database.citus = on): wvetl applies
 --   the files of sql/citus/ after sql/NNN_*.sql, on a Citus coordinator
 --   only, recorded in schema_migrations under their own numbers (900 and
---   up). This one is run again by every migrate that applied a migration,
---   so that the tables later migrations add are distributed too; it only
---   touches tables Citus does not manage yet.
+--   up), each once.
 --
 --   survey_response and survey_answer are distributed on response_id,
 --   colocated: a survey and its answers live on one shard, so joining them
 --   on response_id, and the merge's upserts and deletes, run on each
---   worker without moving rows. Every other table of the schema (the agent
---   and skill dimensions, survey_question, etl_state, etl_window, etl_run,
---   etl_reject, and the rollup and tenancy tables when they exist) becomes
---   a reference table, copied whole to every node: they are small, and the
---   views join them with the distributed tables, which Citus only does for
---   reference (or colocated) tables. schema_migrations stays a plain table
---   on the coordinator.
---
+--   worker without moving rows. Every other table (dimensions,
+--   survey_question, rollups, etl_*, schema_migrations) stays a plain
+--   table of the coordinator:
+--   - they are small, and nothing joins them with the distributed tables
+--     on the workers: the loader reads and writes them apart, and the
+--     views that join the dimensions or survey_question with the surveys
+--     get them shipped to the workers as intermediate results (Citus's
+--     local table joins; visible_operation is computed on the coordinator:
+--     sql/citus/902_views.sql);
+--   - the row-level security of sql/012_tenancy.sql works on them as on
+--     one node: Citus 13 refuses a policy with a subquery (theirs read
+--     visible_operation) on a distributed or reference table, and runs the
+--     shard queries of reference tables as the querying role, which the
+--     owner-run visible_operation relies on not happening;
+--   - a window's bookkeeping (etl_window, etl_state, etl_run, etl_reject,
+--     the rollups) is written on one node, not on every node through
+--     two-phase commit as a reference table's would be.
+--   A table a later migration adds stays on the coordinator too.
+
 --   A warehouse loaded on one node is distributed in place: each
 --   create_*_table() copies the table's rows to the shards, holding a lock
 --   that blocks writes (not reads) to that table meanwhile (README
@@ -26,8 +35,6 @@
 --   the warehouse schema.
 
 DO $$
-DECLARE
-	t regclass;
 BEGIN
 	IF NOT EXISTS (SELECT 1 FROM pg_dist_partition
 				   WHERE logicalrelid = 'survey_response'::regclass) THEN
@@ -38,16 +45,5 @@ BEGIN
 		PERFORM create_distributed_table('survey_answer', 'response_id',
 										 colocate_with => 'survey_response');
 	END IF;
-	FOR t IN
-		SELECT c.oid::regclass
-		  FROM pg_class c
-		 WHERE c.relnamespace = current_schema()::regnamespace
-		   AND c.relkind IN ('r', 'p')
-		   AND c.relname <> 'schema_migrations'
-		   AND NOT EXISTS (SELECT 1 FROM pg_dist_partition p WHERE p.logicalrelid = c.oid)
-		 ORDER BY c.relname
-	LOOP
-		PERFORM create_reference_table(t);
-	END LOOP;
 END
 $$;
