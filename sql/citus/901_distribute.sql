@@ -27,8 +27,10 @@
 --   A table a later migration adds stays on the coordinator too.
 
 --   A warehouse loaded on one node is distributed in place: each
---   create_*_table() copies the table's rows to the shards, holding a lock
---   that blocks writes (not reads) to that table meanwhile (README
+--   create_distributed_table() copies the table's rows to the shards,
+--   holding a lock that blocks writes (not reads) to that table meanwhile,
+--   and truncate_local_data_after_distributing_table() frees the
+--   coordinator's copy, which Citus otherwise keeps, unseen (README
 --   "Running on Citus" gives the cost).
 --
 --   Runs inside one transaction opened by wvetl, with search_path set to
@@ -39,11 +41,13 @@ BEGIN
 	IF NOT EXISTS (SELECT 1 FROM pg_dist_partition
 				   WHERE logicalrelid = 'survey_response'::regclass) THEN
 		PERFORM create_distributed_table('survey_response', 'response_id');
+		PERFORM truncate_local_data_after_distributing_table('survey_response');
 	END IF;
 	IF NOT EXISTS (SELECT 1 FROM pg_dist_partition
 				   WHERE logicalrelid = 'survey_answer'::regclass) THEN
 		PERFORM create_distributed_table('survey_answer', 'response_id',
 										 colocate_with => 'survey_response');
+		PERFORM truncate_local_data_after_distributing_table('survey_answer');
 	END IF;
 END
 $$;

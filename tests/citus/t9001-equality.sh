@@ -24,7 +24,7 @@ rec()
 	printf '{"conn_id":"c.%s","agent_id":"%s","skill_id":"3","date":"2026-02-02 10:00:0%s",%s}' \
 		"$1" "$2" "$1" "$3"
 }
-nodate='{"conn_id":"c.9","agent_id":"7","date":"not a date","q01":"5"}'
+nodate='{"conn_id":"c.9","agent_id":"7","date":"not a date","q01":"5","_mock_at":"2026-02-02 10:00:09"}'
 
 # workload WHERE...: the same calls, with WHERE's --set arguments
 workload()

@@ -34,6 +34,9 @@ assert_eq "survey_answer|h|t survey_response|h|t " \
 	"the survey tables are distributed and colocated"
 assert_eq 2 "$(psql_q "SELECT count(*) FROM pg_dist_partition")" \
 	"every other table stays on the coordinator"
+assert_eq "0 0" "$(psql_q "SELECT pg_relation_size('wolkvox.survey_response') || ' ' ||
+                             pg_relation_size('wolkvox.survey_answer')")" \
+	"the coordinator's own copy of the rows is freed"
 assert_eq "901 902 " "$(psql_q "SELECT version FROM wolkvox.schema_migrations WHERE version >= 900 ORDER BY 1" | tr '\n' ' ')" \
 	"the Citus steps are recorded"
 assert_eq "$before" "$(wv_checksum wolkvox)" "every survey and answer kept"

@@ -126,9 +126,11 @@ in_windows()
 after_kill()
 {
 	local s=$1 run
-	assert_eq 0 "$(psql_q "SELECT count(*) FROM $s.survey_response r WHERE NOT EXISTS
-	                         (SELECT 1 FROM $s.etl_window w
-	                           WHERE r.answered_at >= w.window_from AND r.answered_at < w.window_to)")" \
+	# (an outer join, not NOT EXISTS: Citus, in make test-citus, plans no
+	# correlated subquery from a distributed table to a local one)
+	assert_eq 0 "$(psql_q "SELECT count(*) FROM $s.survey_response r LEFT JOIN $s.etl_window w
+	                         ON r.answered_at >= w.window_from AND r.answered_at < w.window_to
+	                        WHERE w.operation IS NULL")" \
 		"$s: no row outside the committed windows"
 	assert_eq "$(in_windows "$s" clean)" "$(in_windows "$s" "$s")" \
 		"$s: rows and answers of the committed windows are those of a clean run"
