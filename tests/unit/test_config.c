@@ -767,7 +767,7 @@ test_print_help(void **state)
 	fclose(f);
 	for (char *p = text; *p; p++)
 		lines += *p == '\n';
-	assert_int_equal(lines, 31);
+	assert_int_equal(lines, 32);
 	assert_non_null(strstr(text, "  database.conninfo      \"\"             "));
 	assert_non_null(strstr(text, "  api.token              -              "));
 	free(text);
