@@ -246,6 +246,15 @@ int64_t		identity_response_id(GChecksum *md5, const char *operation,
 /* *any: etl_id_probe holds an id of the operation whose base id lies in
  * the window's range [id_min, id_max]. */
 bool		collision_probes_in_range(Loader *l, bool *any);
+/*
+ * merge_stage (merge.c): merge the window's stage into the tables. c->records
+ * is the window's record count, staged of them in the stage (all in
+ * LOAD_MERGE), the rest fast-loaded (new rows). Fills inserted, updated and
+ * duplicates. Never refuses the window for an id two identities share
+ * (resolved by collision.c). False on failure (logged).
+ */
+bool		merge_stage(Loader *l, LoadCounts *c, uint64_t staged);
+
 /* Before a merge: staged identities stored before under a probed id take
  * that id again (their answers too). */
 bool		collision_remap(Loader *l);

@@ -1,6 +1,6 @@
 /*
  * load/merge_sql.h
- *   The SQL fragments the merge's statements share: window.c's statements
+ *   The SQL fragments the merge's statements share: merge.c's statements
  *   that are the same on plain PostgreSQL and on Citus, and dialect.c's
  *   pairs of statements that differ. Private to load/.
  */
@@ -19,7 +19,7 @@
  * (highest seq; a fast-loaded record always came before its staged
  * repeats). The upsert updates an existing row only when its identity
  * columns really match (else it is a hash collision, seen in the count of
- * what the statement touched, and resolved: window.c's window_merge and
+ * what the statement touched, and resolved: merge.c's merge_stage and
  * collision.c); answers of updated responses are deleted in
  * the same statement and inserted again by the next one. A response new to
  * the table has no answers to delete: the loader writes both together.

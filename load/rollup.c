@@ -100,7 +100,7 @@ static const char roll_ids_staged_sql[] =
 	"  AND r.response_id BETWEEN $1::bigint AND $2::bigint"
 	" WHERE r.content_hash IS DISTINCT FROM w.content_hash";
 
-/* The same from the merge's own list (window.c, wvetl_stage_changed: no
+/* The same from the merge's own list (merge.c, wvetl_stage_changed: no
  * repeats in the stage, so one staged record per id). */
 static const char roll_ids_changed_sql[] =
 	"INSERT INTO wvetl_stage_roll_ids (response_id, seq, had)"
