@@ -12,9 +12,11 @@
 #   new     wvetl backfill of the day, new to the warehouse (fast path)
 #   reload  wvetl backfill --reload of it with ~10% of the records changed
 #   tiny    20 windows of 100 records each (the fixed cost of a window)
-# and, after the last reload, the dashboard queries Q1 (a month of
-# v_daily_agent) and Q2 (v_daily_agent_question for a day) timed with
-# EXPLAIN ANALYZE on both. Prints medians and writes everything, plans
+# and, after the last reload, three dashboard queries under EXPLAIN
+# ANALYZE on both: Q1 a month of v_daily_agent (the rollups, on the
+# coordinator either way), Q2 every answer of v_answer aggregated per
+# question (a scan of the whole survey tables), Q3 one day of v_answer per
+# agent. Prints medians and writes everything, plans
 # included, to bench/results/citus-<date>.txt. Needs Citus (see README).
 set -eu
 
@@ -119,8 +121,9 @@ done
 say "rows: one $(psql -X -A -t -d wv_one -c "SELECT (SELECT count(*) FROM wolkvox.survey_response) || ' surveys, ' || (SELECT count(*) FROM wolkvox.survey_answer) || ' answers'"), citus $(psql -X -A -t -d wv_citus -c "SELECT (SELECT count(*) FROM wolkvox.survey_response) || ' surveys, ' || (SELECT count(*) FROM wolkvox.survey_answer) || ' answers'")"
 
 q1="SELECT agent_id, sum(surveys), sum(positive) FROM wolkvox.v_daily_agent WHERE local_date BETWEEN '2026-03-01' AND '2026-03-31' GROUP BY 1"
-q2="SELECT * FROM wolkvox.v_daily_agent_question WHERE local_date = '$DAY' AND question_no = 1"
-for q in q1 q2; do
+q2="SELECT question_no, count(*), avg(answer_num) FROM wolkvox.v_answer GROUP BY 1"
+q3="SELECT agent_id, count(*), avg(answer_num) FROM wolkvox.v_answer WHERE local_date = '$DAY' AND question_no = 1 GROUP BY 1"
+for q in q1 q2 q3; do
 	for t in one citus; do
 		say "--- $q on $t: EXPLAIN (ANALYZE, COSTS OFF) ${!q}"
 		psql -X -A -t -d "wv_$t" -c "EXPLAIN (ANALYZE, COSTS OFF) ${!q}" | tee -a "$out" | grep -E "Execution Time" || true

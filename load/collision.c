@@ -24,12 +24,7 @@
 #include "common/log.h"
 #include "load/load.h"
 #include "load/load_int.h"
-
-#define IDENTITY_COLS "operation, conn_id, answered_at, agent_id, skill_id"
-#define SAME_IDENTITY(a, b) \
-	"(" a ".operation, " a ".conn_id, " a ".answered_at, " a ".agent_id, " a ".skill_id)" \
-	" IS NOT DISTINCT FROM (" b ".operation, " b ".conn_id, " b ".answered_at, " \
-	b ".agent_id, " b ".skill_id)"
+#include "load/merge_sql.h"		/* IDENTITY_COLS, SAME_IDENTITY */
 
 /* Is an id of the window's range ($2..$3) one an identity of the operation
  * ($1) computes but was stored under another? */
@@ -37,12 +32,8 @@ static const char probes_in_range_sql[] =
 	"SELECT EXISTS (SELECT 1 FROM etl_id_probe WHERE operation = $1"
 	" AND base_id BETWEEN $2::bigint AND $3::bigint)";
 
-/* Staged identities stored before under a probed id get that id. */
-static const char remap_sql[] =
-	"UPDATE wvetl_stage_response s SET response_id = p.response_id"
-	" FROM etl_id_probe p JOIN survey_response r ON r.response_id = p.response_id"
-	" WHERE p.operation = $1 AND p.base_id BETWEEN $2::bigint AND $3::bigint"
-	"  AND s.response_id = p.base_id AND " SAME_IDENTITY("r", "s");
+/* Staged identities stored before under a probed id get that id:
+ * dialect_sql(SQL_REMAP_PROBED). */
 
 /* The staged answers follow their response (same seq). */
 static const char answers_follow_sql[] =
@@ -71,14 +62,8 @@ static const char colliders_sql[] =
 	" ORDER BY g.first_seq";
 
 /* The first free id of a few in [$1, $2] (FREE_BATCH at most: a larger
- * series made the planner sort it whole): held neither in survey_response
- * nor in the stage. */
+ * series made the planner sort it whole): dialect_sql(SQL_FREE_ID). */
 #define FREE_BATCH 64
-static const char free_id_sql[] =
-	"SELECT c FROM pg_catalog.generate_series($1::bigint, $2::bigint) c"
-	" WHERE NOT EXISTS (SELECT 1 FROM survey_response r WHERE r.response_id = c)"
-	"  AND NOT EXISTS (SELECT 1 FROM wvetl_stage_response s WHERE s.response_id = c)"
-	" ORDER BY c LIMIT 1";
 
 /* Every staged record of the identity whose first record is seq $3, at
  * base id $1, moves to id $2. */
@@ -161,8 +146,8 @@ collision_remap(Loader *l)
 		return false;
 	if (!any)
 		return true;
-	return pg_command(l->conn, "finding identities stored under a probed id", remap_sql,
-					  3, params) &&
+	return pg_command(l->conn, "finding identities stored under a probed id",
+					  dialect_sql(l, SQL_REMAP_PROBED), 3, params) &&
 		pg_command(l->conn, "moving their answers", answers_follow_sql, 0, NULL) &&
 		stage_bounds(l);
 }
@@ -197,7 +182,8 @@ free_id(Loader *l, int64_t base, int64_t *id, bool *found)
 			return true;
 		params[0] = i64(a, from);
 		params[1] = i64(b, to);
-		if (!pg_query_int64(l->conn, "finding a free response_id", free_id_sql, 2, params,
+		if (!pg_query_int64(l->conn, "finding a free response_id",
+								dialect_sql(l, SQL_FREE_ID), 2, params,
 							id, &none))
 			return false;
 		if (!none)

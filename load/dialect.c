@@ -14,7 +14,8 @@
  *   - a distributed table inside a correlated subquery of an INSERT ...
  *     SELECT from the stage (insert the answers that are missing): ON
  *     CONFLICT DO NOTHING says the same (the answers left in the table are
- *     equal to the staged ones) and runs on the workers;
+ *     equal to the staged ones) and runs on the workers; of a query over
+ *     a series (free ids): the taken ids of the range are read first;
  *   - a unique violation during COPY into a distributed table reaches the
  *     client as SQLSTATE XX000 with PostgreSQL's own message, not 23505.
  *   On plain PostgreSQL the first forms stay: measured faster there
@@ -35,7 +36,8 @@
 	"   AND n.answer_text = a.answer_text" \
 	"   AND n.answer_num IS NOT DISTINCT FROM a.answer_num"
 
-/* A stage read once, for Citus (see the file comment). */
+/* A relation (a stage, a range of a distributed table) read once into a
+ * MATERIALIZED CTE, for Citus (see the file comment). */
 #define STAGE_CTE(name, cols, from) \
 	" " name " AS MATERIALIZED (SELECT " cols " FROM " from ")"
 
@@ -140,6 +142,50 @@ static const char *const dialect_text[SQL_ID_COUNT][DIALECT_COUNT] = {
 		"   AND NOT EXISTS (SELECT 1 FROM s WHERE s.raw_md5 = r.raw_md5)"
 		"  RETURNING 1)"
 		" SELECT count(*) FROM u",
+	},
+
+	/*
+	 * The first id in [$1, $2] held neither in survey_response nor in the
+	 * stage (load/collision.c). On Citus the ids of the range that are
+	 * taken are read first (a correlated subquery from a series to a
+	 * distributed table is refused).
+	 */
+	[SQL_FREE_ID] = {
+		[DIALECT_POSTGRES] =
+		"SELECT c FROM pg_catalog.generate_series($1::bigint, $2::bigint) c"
+		" WHERE NOT EXISTS (SELECT 1 FROM survey_response r WHERE r.response_id = c)"
+		"  AND NOT EXISTS (SELECT 1 FROM wvetl_stage_response s WHERE s.response_id = c)"
+		" ORDER BY c LIMIT 1",
+		[DIALECT_CITUS] =
+		"WITH" STAGE_CTE("t", "response_id", "survey_response"
+						 " WHERE response_id BETWEEN $1::bigint AND $2::bigint")
+		" SELECT c FROM pg_catalog.generate_series($1::bigint, $2::bigint) c"
+		" WHERE NOT EXISTS (SELECT 1 FROM t WHERE t.response_id = c)"
+		"  AND NOT EXISTS (SELECT 1 FROM wvetl_stage_response s WHERE s.response_id = c)"
+		" ORDER BY c LIMIT 1",
+	},
+
+	/*
+	 * Staged identities stored before under a probed id get that id
+	 * (load/collision.c). On Citus the stored rows of the probed ids are
+	 * read first: an UPDATE of the stage joining a distributed table is
+	 * refused.
+	 */
+	[SQL_REMAP_PROBED] = {
+		[DIALECT_POSTGRES] =
+		"UPDATE wvetl_stage_response s SET response_id = p.response_id"
+		" FROM etl_id_probe p JOIN survey_response r ON r.response_id = p.response_id"
+		" WHERE p.operation = $1 AND p.base_id BETWEEN $2::bigint AND $3::bigint"
+		"  AND s.response_id = p.base_id AND " SAME_IDENTITY("r", "s"),
+		[DIALECT_CITUS] =
+		"WITH" STAGE_CTE("r", "p.base_id, x.response_id, x.operation, x.conn_id,"
+						 " x.answered_at, x.agent_id, x.skill_id",
+						 "etl_id_probe p JOIN survey_response x"
+						 " ON x.response_id = p.response_id"
+						 " WHERE p.operation = $1"
+						 " AND p.base_id BETWEEN $2::bigint AND $3::bigint")
+		" UPDATE wvetl_stage_response s SET response_id = r.response_id FROM r"
+		" WHERE s.response_id = r.base_id AND " SAME_IDENTITY("r", "s"),
 	},
 };
 

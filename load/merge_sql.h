@@ -12,6 +12,14 @@
 #define RESPONSE_COLS COPY_RESPONSE_COLS
 #define ANSWER_COLS COPY_ANSWER_COLS
 
+/* A record's identity (load/identity.c), and two rows holding the same one
+ * (NULLs equal). */
+#define IDENTITY_COLS "operation, conn_id, answered_at, agent_id, skill_id"
+#define SAME_IDENTITY(a, b) \
+	"(" a ".operation, " a ".conn_id, " a ".answered_at, " a ".agent_id, " a ".skill_id)" \
+	" IS NOT DISTINCT FROM (" b ".operation, " b ".conn_id, " b ".answered_at, " \
+	b ".agent_id, " b ".skill_id)"
+
 /*
  * MERGE_UPSERT, MERGE_RETURNING and MERGE_COUNTS: the merge of the stage
  * (every record in LOAD_MERGE; the repeated ones in
