@@ -298,3 +298,25 @@ dialect_exec_script(Loader *l, const char *what, const char *text)
 	}
 	return true;
 }
+
+/*
+ * dialect_session_setup: settings of the loader's session that only one
+ * dialect needs; false on failure (logged). On Citus: keep the
+ * connections to the workers from one window to the next. A window's COPY
+ * opens up to citus.max_adaptive_executor_pool_size (16) connections per
+ * worker, and by default one per worker survives the transaction: every
+ * window then connected again, about 0.3 s a window with 32 shards on two
+ * workers here (20 windows of 37 records: 7.0-7.5 s, 2.7-2.8 s with 16 kept).
+ * Only where the extension is: elsewhere loader_check_server() says what
+ * is wrong.
+ */
+bool
+dialect_session_setup(Loader *l)
+{
+	if (l->dialect != DIALECT_CITUS)
+		return true;
+	return pg_command(l->conn, "keeping the connections to the workers",
+					  "SELECT set_config('citus.max_cached_conns_per_worker', '16', false)"
+					  " WHERE EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus')",
+					  0, NULL);
+}

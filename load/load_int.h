@@ -187,6 +187,7 @@ typedef enum DialectSqlId
 const char *dialect_sql(const Loader *l, DialectSqlId id);
 bool		dialect_unique_violation(const PGresult *res);
 bool		dialect_exec_script(Loader *l, const char *what, const char *text);
+bool		dialect_session_setup(Loader *l);
 
 /* sql_split.c -------------------------------------------------------------*/
 

@@ -115,6 +115,8 @@ loader_connect(const LoadOptions *opt)
 			   (long long) (opt->lock_timeout_s * 1000));
 	if (sql.failed || !pg_command(l->conn, "setting search_path", buf_cstr(&sql), 0, NULL))
 		goto fail;
+	if (!dialect_session_setup(l))
+		goto fail;
 	PQfreemem(schema);
 	buf_free(&sql);
 	return l;
