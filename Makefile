@@ -4,6 +4,7 @@
 #   make test       install missing packages, build, unit + integration tests
 #   make test-citus the integration tests on a throwaway Citus cluster
 #                   (Citus installed, or CITUS_SRC=DIR; see README)
+#   make bench-citus a window on Citus against one node (needs Citus)
 #   make demo       install missing packages, build, local PostgreSQL + API, a load
 #   make bench      throughput and memory against PostgreSQL's own COPY
 #   make fuzz       libFuzzer target over the transform
