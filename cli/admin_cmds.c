@@ -22,22 +22,13 @@ static int
 change_timezone(Loader *l, const EtlConfig *cfg)
 {
 	char		stored[128] = "";
-	char		holder[256] = "";
 	bool		mismatch = false;
+	int			rc;
 	uint64_t	surveys = 0;
 	LoadCounts	c = {0};
 
-	switch (loader_lock_operation(l, holder, sizeof(holder)))
-	{
-		case LOCK_OK:
-			break;
-		case LOCK_BUSY:
-			log_error("load", "operation \"%s\" is being loaded by %s; try again later",
-					  cfg->operation, holder);
-			return EXIT_TRYLATER;
-		case LOCK_ERROR:
-			return EXIT_FAILED;
-	}
+	if ((rc = lock_operation(l, cfg, "change_timezone", 0, 0, -1)) != EXIT_OK)
+		return rc;
 	if (!loader_timezone_check(l, stored, sizeof(stored), &mismatch))
 		return EXIT_FAILED;
 	if (!mismatch)
@@ -70,21 +61,12 @@ change_timezone(Loader *l, const EtlConfig *cfg)
 static int
 change_privacy(Loader *l, const EtlConfig *cfg)
 {
-	char		holder[256] = "";
 	char		note[512] = "";
 	bool		changed = false;
+	int			rc;
 
-	switch (loader_lock_operation(l, holder, sizeof(holder)))
-	{
-		case LOCK_OK:
-			break;
-		case LOCK_BUSY:
-			log_error("load", "operation \"%s\" is being loaded by %s; try again later",
-					  cfg->operation, holder);
-			return EXIT_TRYLATER;
-		case LOCK_ERROR:
-			return EXIT_FAILED;
-	}
+	if ((rc = lock_operation(l, cfg, "change_privacy", 0, 0, -1)) != EXIT_OK)
+		return rc;
 	if (!loader_run_begin(l, "change_privacy", 0, 0))
 		return EXIT_FAILED;
 	if (!loader_change_privacy(l, note, sizeof(note), &changed))

@@ -71,6 +71,22 @@ extern void print_summary(const EtlConfig *cfg, const char *command, const Pipel
 						  PipeStatus st, int64_t run_id, double seconds);
 extern double now_seconds(void);
 
+/*
+ * refuse_run: a run refused before it began (status "locked": another run
+ * holds the operation; "config_error": a check of the configuration
+ * against the warehouse failed): msg logged, the run recorded in etl_run,
+ * and, when t0 >= 0 (the run's start), its summary line printed. Returns
+ * the exit status: 75 for locked, else 2.
+ * lock_operation: take the operation's advisory lock for command over
+ * [from, to): EXIT_OK when held, else the exit status of a refused run
+ * (refuse_run; with command NULL only logged, not recorded: 75) or
+ * EXIT_FAILED (a database error, logged).
+ */
+extern int	refuse_run(Loader *l, const EtlConfig *cfg, const char *command, int64_t from,
+					   int64_t to, const char *status, const char *msg, double t0);
+extern int	lock_operation(Loader *l, const EtlConfig *cfg, const char *command, int64_t from,
+						   int64_t to, double t0);
+
 /* cli/operations.c: which operations a command works on */
 extern int	cli_operations(const CliOptions *cli, EtlConfig *cfg, EtlConfig ***ops, int *n);
 extern bool cli_enter_operation(const EtlConfig *cfg, const EtlConfig *op);

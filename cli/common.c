@@ -318,3 +318,42 @@ now_seconds(void)
 	gettimeofday(&tv, NULL);
 	return (double) tv.tv_sec + (double) tv.tv_usec / 1e6;
 }
+
+/* refuse_run: see cli.h. */
+int
+refuse_run(Loader *l, const EtlConfig *cfg, const char *command, int64_t from, int64_t to,
+		   const char *status, const char *msg, double t0)
+{
+	bool		locked = strcmp(status, "locked") == 0;
+
+	log_error(locked ? "load" : "config", "%s", msg);
+	if (loader_run_refused(l, command, from, to, status, msg) && t0 >= 0)
+		print_summary_line(cfg, command, NULL, status, loader_run_id(l), now_seconds() - t0);
+	return locked ? EXIT_TRYLATER : EXIT_USAGE;
+}
+
+/* lock_operation: see cli.h. */
+int
+lock_operation(Loader *l, const EtlConfig *cfg, const char *command, int64_t from, int64_t to,
+			   double t0)
+{
+	char		holder[256] = "";
+	char		msg[512];
+
+	switch (loader_lock_operation(l, holder, sizeof(holder)))
+	{
+		case LOCK_OK:
+			return EXIT_OK;
+		case LOCK_BUSY:
+			/* recorded without marking the holder's run abandoned */
+			snprintf(msg, sizeof(msg), "operation \"%s\" is being loaded by %s; try again later",
+					 cfg->operation, holder);
+			if (command != NULL)
+				return refuse_run(l, cfg, command, from, to, "locked", msg, t0);
+			log_error("load", "%s", msg);
+			return EXIT_TRYLATER;
+		case LOCK_ERROR:
+			break;
+	}
+	return EXIT_FAILED;
+}

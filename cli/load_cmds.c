@@ -17,38 +17,6 @@
 #include "common/wvtime.h"
 
 /*
- * load_lock: take the operation's advisory lock. A run refused it is
- * recorded (status locked) without marking the holder's run abandoned, and
- * gets its summary line. Returns EXIT_OK when the lock is held, else the
- * exit status to end with.
- */
-static int
-load_lock(Loader *l, const EtlConfig *cfg, const char *command, int64_t from, int64_t to,
-		  double t0)
-{
-	char		holder[256] = "";
-	char		msg[512];
-
-	switch (loader_lock_operation(l, holder, sizeof(holder)))
-	{
-		case LOCK_OK:
-			return EXIT_OK;
-		case LOCK_BUSY:
-			/* sync's range is not known yet */
-			snprintf(msg, sizeof(msg), "operation \"%s\" is being loaded by %s; try again later",
-					 cfg->operation, holder);
-			log_error("load", "%s", msg);
-			if (loader_run_refused(l, command, from, to, "locked", msg))
-				print_summary_line(cfg, command, NULL, "locked", loader_run_id(l),
-								   now_seconds() - t0);
-			return EXIT_TRYLATER;
-		case LOCK_ERROR:
-			break;
-	}
-	return EXIT_FAILED;
-}
-
-/*
  * timezone_check: the operation's data was read in api.timezone, or it has
  * none yet (contract rule 12). A load in another zone would shift every
  * local date and give a reloaded day's surveys new identities (duplicates):
@@ -74,23 +42,7 @@ timezone_check(Loader *l, const EtlConfig *cfg, const char *command, int64_t fro
 			 "are in %s, run `wvetl migrate --change-timezone` to re-read the stored data "
 			 "there (README: \"Changing an operation's time zone\")",
 			 cfg->operation, stored, cfg->timezone, stored, cfg->timezone);
-	log_error("config", "%s", msg);
-	if (loader_run_refused(l, command, from, to, "config_error", msg))
-		print_summary_line(cfg, command, NULL, "config_error", loader_run_id(l),
-						   now_seconds() - t0);
-	return EXIT_USAGE;
-}
-
-/* sync_refuse: a sync refused for its configuration: logged, recorded as
- * a config_error run, summarised. Returns EXIT_USAGE. */
-static int
-sync_refuse(Loader *l, const EtlConfig *cfg, const char *command, double t0, const char *msg)
-{
-	log_error("config", "%s", msg);
-	if (loader_run_refused(l, command, 0, 0, "config_error", msg))
-		print_summary_line(cfg, command, NULL, "config_error", loader_run_id(l),
-						   now_seconds() - t0);
-	return EXIT_USAGE;
+	return refuse_run(l, cfg, command, from, to, "config_error", msg, t0);
 }
 
 /*
@@ -121,11 +73,7 @@ privacy_check(Loader *l, const EtlConfig *cfg, const char *command, int64_t from
 			 "migrate --change-privacy` to load with the new settings from now on (rows "
 			 "stored keep their form; README: \"Changing an operation's privacy settings\")",
 			 cfg->operation, stored, configured);
-	log_error("config", "%s", msg);
-	if (loader_run_refused(l, command, from, to, "config_error", msg))
-		print_summary_line(cfg, command, NULL, "config_error", loader_run_id(l),
-						   now_seconds() - t0);
-	return EXIT_USAGE;
+	return refuse_run(l, cfg, command, from, to, "config_error", msg, t0);
 }
 
 /*
@@ -154,11 +102,7 @@ pruned_check(Loader *l, const EtlConfig *cfg, const char *command, int64_t from,
 			 "surveys before it are deleted but the rollups still count them, so loading "
 			 "them again would count them twice; use --from %s or later", cfg->operation,
 			 at, at);
-	log_error("config", "%s", msg);
-	if (loader_run_refused(l, command, from, to, "config_error", msg))
-		print_summary_line(cfg, command, NULL, "config_error", loader_run_id(l),
-						   now_seconds() - t0);
-	return EXIT_USAGE;
+	return refuse_run(l, cfg, command, from, to, "config_error", msg, t0);
 }
 
 /*
@@ -195,7 +139,7 @@ sync_range(Loader *l, const EtlConfig *cfg, const char *command, double t0,
 			snprintf(msg, sizeof(msg), "sync.lookback reaches back from the watermark (%s) "
 					 "to before " WVTIME_SERVICE_FROM ", a date no Wolkvox operation can "
 					 "have: set a shorter sync.lookback", at);
-			return sync_refuse(l, cfg, command, t0, msg);
+			return refuse_run(l, cfg, command, 0, 0, "config_error", msg, t0);
 		}
 	}
 	else if (cfg->start == NULL || !wvtime_parse_wall(cfg->start, strlen(cfg->start), &w))
@@ -203,14 +147,14 @@ sync_range(Loader *l, const EtlConfig *cfg, const char *command, double t0,
 		snprintf(msg, sizeof(msg), "sync.start is %s and no watermark exists yet: set "
 				 "sync.start to where the first sync begins (YYYY-MM-DD)",
 				 cfg->start ? "not a valid time" : "not set");
-		return sync_refuse(l, cfg, command, t0, msg);
+		return refuse_run(l, cfg, command, 0, 0, "config_error", msg, t0);
 	}
 	else if (!wvtime_in_service(*from = wvtime_local_to_epoch(&w)))
 	{
 		snprintf(msg, sizeof(msg), "sync.start %s is a date no Wolkvox operation can have "
 				 "(before " WVTIME_SERVICE_FROM " or from " WVTIME_SERVICE_UNTIL " on)",
 				 cfg->start);
-		return sync_refuse(l, cfg, command, t0, msg);
+		return refuse_run(l, cfg, command, 0, 0, "config_error", msg, t0);
 	}
 	if (!loader_pruned_before(l, &pruned, &was_pruned))
 		return EXIT_FAILED;
@@ -260,7 +204,7 @@ run_load(const char *command, EtlConfig *cfg, int64_t from, int64_t to,
 	l = open_warehouse_rc(cfg, true, &rc);
 	if (l == NULL)
 		goto cleanup;
-	if ((rc = load_lock(l, cfg, command, from, to, t0)) != EXIT_OK ||
+	if ((rc = lock_operation(l, cfg, command, from, to, t0)) != EXIT_OK ||
 		(rc = timezone_check(l, cfg, command, from, to, t0)) != EXIT_OK ||
 		(rc = privacy_check(l, cfg, command, from, to, t0)) != EXIT_OK ||
 		(!sync && (rc = pruned_check(l, cfg, command, from, to, t0)) != EXIT_OK))

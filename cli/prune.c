@@ -51,33 +51,6 @@ prune_limit(const CliOptions *cli, const EtlConfig *op, int64_t *limit)
 }
 
 /*
- * prune_lock: the operation's lock, as a load takes it: a prune never
- * runs beside a load of the same operation. Refused: recorded (status
- * locked), exit 75.
- */
-static int
-prune_lock(Loader *l, const EtlConfig *op, int64_t limit)
-{
-	char		holder[256] = "";
-	char		msg[512];
-
-	switch (loader_lock_operation(l, holder, sizeof(holder)))
-	{
-		case LOCK_OK:
-			return EXIT_OK;
-		case LOCK_BUSY:
-			snprintf(msg, sizeof(msg), "operation \"%s\" is being loaded by %s; try again later",
-					 op->operation, holder);
-			log_error("load", "%s", msg);
-			(void) loader_run_refused(l, "prune", 0, limit, "locked", msg);
-			return EXIT_TRYLATER;
-		case LOCK_ERROR:
-			break;
-	}
-	return EXIT_FAILED;
-}
-
-/*
  * prune_run: with the lock held, in a run: record the horizon, delete the
  * rows, then the archive files, note the counts. Returns the exit status;
  * the run is ended in every case.
@@ -132,7 +105,7 @@ prune_operation(const CliOptions *cli, const EtlConfig *cfg, EtlConfig *op)
 		return rc;
 	if ((l = open_warehouse_rc(op, true, &rc)) == NULL)
 		return rc;
-	if ((rc = prune_lock(l, op, limit)) == EXIT_OK)
+	if ((rc = lock_operation(l, op, "prune", 0, limit, -1)) == EXIT_OK)
 		rc = prune_run(l, op, limit);
 	loader_free(l);
 	return rc;

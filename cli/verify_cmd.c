@@ -9,27 +9,6 @@
 #include "cli/cli.h"
 #include "common/log.h"
 
-/* verify_locked: --repair holds the operation's lock, so that no load
- * changes the rollups meanwhile. */
-static int
-verify_locked(Loader *l, const EtlConfig *op)
-{
-	char		holder[256] = "";
-
-	switch (loader_lock_operation(l, holder, sizeof(holder)))
-	{
-		case LOCK_OK:
-			return EXIT_OK;
-		case LOCK_BUSY:
-			log_error("load", "operation \"%s\" is being loaded by %s; try again later",
-					  op->operation, holder);
-			return EXIT_TRYLATER;
-		case LOCK_ERROR:
-			break;
-	}
-	return EXIT_FAILED;
-}
-
 int
 cmd_verify(const CliOptions *cli, EtlConfig *cfg)
 {
@@ -47,7 +26,9 @@ cmd_verify(const CliOptions *cli, EtlConfig *cfg)
 		return EXIT_USAGE;
 	if ((l = open_warehouse_existing(op, &rc)) == NULL)
 		return rc;
-	if (cli->repair && (rc = verify_locked(l, op)) != EXIT_OK)
+	/* --repair holds the operation's lock, so that no load changes the
+	 * rollups meanwhile */
+	if (cli->repair && (rc = lock_operation(l, op, NULL, 0, 0, -1)) != EXIT_OK)
 	{
 		loader_free(l);
 		return rc;
