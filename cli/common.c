@@ -39,17 +39,16 @@ parse_time_arg(const char *opt, const char *s, int64_t *out)
 	return true;
 }
 
+/* parse_range: --from and --to, both required (see parse_span). */
 bool
 parse_range(const CliOptions *cli, int64_t *from, int64_t *to)
 {
-	if (!parse_time_arg("--from", cli->from, from) || !parse_time_arg("--to", cli->to, to))
-		return false;
-	if (*from >= *to)
+	if (cli->from == NULL || cli->to == NULL)
 	{
-		fprintf(stderr, "wvetl: --from must be before --to (the range is [from, to))\n");
+		fprintf(stderr, "wvetl: %s is required\n", cli->from == NULL ? "--from" : "--to");
 		return false;
 	}
-	return true;
+	return parse_span(cli, from, to);
 }
 
 /* parse_span: --from and --to, each optional (INT64_MIN / INT64_MAX when
