@@ -23,6 +23,9 @@
 --     before 1970 count on the day of 1970-01-01 00:00 UTC, as on one node).
 --
 --   Applied once, after 901_distribute, on a Citus coordinator only.
+--   903_reader_access.sql replaces these two views (and v_survey_wide):
+--   Citus runs their shard queries as the querying role, which a reader
+--   role may not be.
 
 CREATE OR REPLACE VIEW v_response AS
 WITH o AS MATERIALIZED (SELECT v.operation, v.timezone, v.reads_all FROM visible_operation v)

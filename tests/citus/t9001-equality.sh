@@ -6,7 +6,9 @@
 # its big tables distributed), leaves identical tables and identical view
 # output, compared as checksums: survey_response and survey_answer (the
 # contract's columns), agent, skill, etl_reject, etl_window, etl_state,
-# etl_run's counts, and every row of each of the seven views. The workload:
+# etl_run's counts, and every row of each view, as the loader and as a
+# reader role granted the operation (wvetl grant: its personal columns
+# NULL, on Citus through sql/citus/903's functions). The workload:
 # a backfill of five days whose answers hold in-answer duplicates and
 # records without a date (rejects), plus fixed records on 2026-02-02; a
 # --reload of that day after its records changed (an answer changed, one
@@ -42,6 +44,9 @@ workload()
 
 workload --set database.conninfo="dbname=$plain" --set database.citus=off
 workload
+psql_q "DO \$\$BEGIN CREATE ROLE wv_eq_reader; EXCEPTION WHEN duplicate_object THEN NULL; END\$\$"
+wv_expect 0 --set database.conninfo="dbname=$plain" --set database.citus=off grant wv_eq_reader --operation test
+wv_expect 0 grant wv_eq_reader --operation test
 
 assert_eq "survey_answer survey_response " \
 	"$(psql_q "SELECT logicalrelid::regclass::text FROM pg_dist_partition WHERE partmethod = 'h'
@@ -50,10 +55,11 @@ assert_eq "survey_answer survey_response " \
 assert_eq 0 "$(psql -X -A -t -d "$plain" -c "SELECT count(*) FROM pg_extension WHERE extname = 'citus'")" \
 	"the one-node database has no Citus"
 
-# sums DB: "name count md5" per table and view, one per line
+# sums DB: "name count md5" per table and view, one per line (as
+# $AS_ROLE when set)
 sum_of()
 {
-	psql -X -A -t -q -v ON_ERROR_STOP=1 -d "$1" -c "SELECT count(*) || ' ' ||
+	psql -X -A -t -q -v ON_ERROR_STOP=1 -d "$1" -c "${AS_ROLE:+SET ROLE $AS_ROLE;} SELECT count(*) || ' ' ||
 		md5(coalesce(string_agg(x::text, E'\n' ORDER BY x::text), '')) FROM $2 x"
 }
 sums()
@@ -77,12 +83,28 @@ sums()
 		echo "$v $(sum_of "$1" "(SELECT * FROM wolkvox.$v OFFSET 0)")"
 	done
 }
+# reader_sums DB: every view the reader was granted, as the reader
+reader_sums()
+{
+	local v
+	for v in $(psql -X -A -t -d "$1" -c "SELECT relation FROM wolkvox.reader_relation
+	                                     WHERE kind = 'view' ORDER BY 1"); do
+		echo "$v $(AS_ROLE=wv_eq_reader sum_of "$1" "(SELECT * FROM wolkvox.$v OFFSET 0)")"
+	done
+}
 one=$(sums "$plain")
 citus=$(sums "$PGDATABASE")
 echo "one node:"; echo "$one" | sed 's/^/  /'
 echo "citus:"; echo "$citus" | sed 's/^/  /'
 assert_eq "$one" "$citus" "one node and Citus: identical tables and views"
 assert_contains "$one" "v_answer " "the views were compared"
+one=$(reader_sums "$plain")
+citus=$(reader_sums "$PGDATABASE")
+echo "as a reader, one node:"; echo "$one" | sed 's/^/  /'
+echo "as a reader, citus:"; echo "$citus" | sed 's/^/  /'
+assert_eq "$one" "$citus" "one node and Citus: a reader reads the same rows of every view"
+assert_contains "$one" "v_survey_wide " "the reader's views were compared"
+assert_not_contains "$one" " 0 d41d8cd98f00b204e9800998ecf8427e" "the reader reads rows in every view"
 assert_eq 1 "$(psql_q "SELECT (count(*) > 100)::int FROM wolkvox.survey_response")" "the workload loaded rows"
 assert_eq 1 "$(psql_q "SELECT (count(*) > 0)::int FROM wolkvox.etl_reject")" "and rejects"
 assert_eq 1 "$(psql_q "SELECT (sum(duplicates) > 0)::int FROM wolkvox.etl_window")" "and duplicates"

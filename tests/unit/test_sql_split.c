@@ -86,7 +86,7 @@ test_migrations(void **state)
 {
 	const char *files[] = {
 		"sql/001_init.sql", "sql/003_bi.sql", "sql/citus/901_distribute.sql",
-		"sql/citus/902_views.sql"
+		"sql/citus/902_views.sql", "sql/citus/903_reader_access.sql"
 	};
 
 	(void) state;
