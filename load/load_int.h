@@ -152,6 +152,8 @@ typedef enum PgCopyStatus
 /* Every wait for the server watches *flag (set by a SIGINT/SIGTERM
  * handler): the statement in flight is cancelled, see pg.c. NULL: none. */
 void		pg_watch_stop(const volatile sig_atomic_t *flag);
+/* Whether that flag is set. */
+bool		pg_stop_requested(void);
 PGconn	   *pg_connect(const char *conninfo);
 void		pg_log_conn_error(PGconn *conn, const char *what);
 void		pg_log_result_error(const PGresult *res, const char *what);
@@ -290,6 +292,8 @@ void		idset_free(IdSet *s);
 	"  AND objid::bigint = key.k & 4294967295 AND objsubid = 1"
 
 
+/* Release the operation's lock (loader_free, before closing). */
+void		state_unlock(Loader *l);
 bool		state_window_bookkeeping(Loader *l, int64_t new_watermark,
 									 const LoadCounts *c);
 

@@ -134,7 +134,8 @@ pg_clock(void)
 	return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
-static bool
+/* pg_stop_requested: see load_int.h. */
+bool
 pg_stop_requested(void)
 {
 	return pg_stop != NULL && *pg_stop;

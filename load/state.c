@@ -138,6 +138,7 @@ loader_free(Loader *l)
 		return;
 	if (l->conn != NULL && l->in_window)
 		loader_window_abort(l, "loader closed");
+	state_unlock(l);
 	PQfinish(l->conn);
 	for (t = 0; t < TARGET_COUNT; t++)
 		buf_free(&l->target[t].buf);
@@ -210,6 +211,27 @@ state_try_lock(Loader *l, bool *got)
 	*got = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 	PQclear(res);
 	return true;
+}
+
+/*
+ * state_unlock: let go of the operation's lock while the session is still
+ * there. Closing the connection releases it too, but the server ends the
+ * session after the client has gone (on Citus only once it has closed its
+ * own connections to the workers): a run started right after this one
+ * would find the lock still held, and stop as "locked". Not after a stop
+ * request, nor in a broken or busy session: closing releases it then.
+ */
+void
+state_unlock(Loader *l)
+{
+	const char *params[2] = {l->schema, l->operation};
+
+	if (!l->locked || l->conn == NULL || pg_stop_requested() ||
+		PQstatus(l->conn) != CONNECTION_OK || PQtransactionStatus(l->conn) != PQTRANS_IDLE)
+		return;
+	if (pg_command(l->conn, "releasing the operation's lock",
+				   "SELECT pg_advisory_unlock(" LOCK_KEY_SQL ")", 2, params))
+		l->locked = false;
 }
 
 /*
