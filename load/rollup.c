@@ -110,7 +110,12 @@ static const char roll_ids_changed_sql[] =
 /* Their rows before the merge (-1). The ids go in as an array, so
  * survey_response's primary key is probed, and each survey's answers are
  * probed by its id (LATERAL): as a join the planner may read all of
- * survey_answer, or test every answer against the whole array. */
+ * survey_answer, or test every answer against the whole array. The
+ * LATERAL subquery is fenced (OFFSET 0) so that it stays the inner side:
+ * pulled up, the planner may (on Citus shards, with statistics taken
+ * while a window loaded) scan the answers first and probe the surveys
+ * once per answer, each probe sorting and walking the whole array again:
+ * a 300,000-record reload ran for over 8 minutes that way. */
 #define OLD_IDS "ANY (ARRAY(SELECT response_id FROM wvetl_stage_roll_ids WHERE had))"
 #define OLD_SURVEYS \
 	"SELECT -1 AS sign, answered_at, agent_id, skill_id, result, feeling" \
@@ -119,7 +124,7 @@ static const char roll_ids_changed_sql[] =
 	"SELECT -1 AS sign, r.answered_at, r.agent_id, r.skill_id, a.question_no," \
 	"  a.answer_text, a.answer_num" \
 	" FROM survey_response r CROSS JOIN LATERAL (SELECT a.question_no, a.answer_text," \
-	"  a.answer_num FROM survey_answer a WHERE a.response_id = r.response_id) a" \
+	"  a.answer_num FROM survey_answer a WHERE a.response_id = r.response_id OFFSET 0) a" \
 	" WHERE r.response_id = " OLD_IDS
 
 /* ... and after it (+1): the winners in the stage. */
