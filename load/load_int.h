@@ -190,7 +190,7 @@ const char *dialect_sql(const Loader *l, DialectSqlId id);
 bool		dialect_unique_violation(const PGresult *res);
 bool		dialect_exec_script(Loader *l, const char *what, const char *text);
 bool		dialect_session_setup(Loader *l);
-bool		dialect_window_setup(Loader *l);
+bool		dialect_merge_setup(Loader *l);
 
 /* sql_split.c -------------------------------------------------------------*/
 

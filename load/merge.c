@@ -317,7 +317,7 @@ merge_stage(Loader *l, LoadCounts *c, uint64_t staged)
 					" FROM pg_settings WHERE name = 'work_mem'"
 					" AND setting::bigint < " MERGE_WORK_MEM_KB, 0, NULL))
 		return false;
-	if (!collision_remap(l) ||
+	if (!dialect_merge_setup(l) || !collision_remap(l) ||
 		!pg_command(l->conn, "starting the merge", "SAVEPOINT wvetl_merge", 0, NULL))
 		return false;
 	r = window_merge_once(l, c, staged);

@@ -337,11 +337,6 @@ loader_window_begin(Loader *l, int64_t from, int64_t to, LoadMode mode)
 	l->mode = mode;
 	l->win_from = from;
 	l->win_to = to;
-	if (!dialect_window_setup(l))
-	{
-		loader_window_abort(l, "the window's settings failed");
-		return false;
-	}
 	return true;
 }
 
