@@ -16,8 +16,10 @@
 # ANALYZE on both: Q1 a month of v_daily_agent (the rollups, on the
 # coordinator either way), Q2 every answer of v_answer aggregated per
 # question (a scan of the whole survey tables), Q3 one day of v_answer per
-# agent, and Q4 Q3 as a reader role (wvetl grant; on Citus, like every
-# caller of the three survey views, through sql/citus/903's functions).
+# agent, Q4 Q3 as a reader role (wvetl grant; on Citus, like every
+# caller of the three survey views, through sql/citus/903's functions), Q5
+# Q2 on survey_answer itself (an administrator's ad hoc query), Q6 a small
+# day of v_answer (100 surveys) per agent.
 # Prints medians and writes everything, plans included, to
 # bench/results/citus-<date>.txt. Needs Citus (see README).
 set -eu
@@ -125,11 +127,15 @@ say "rows: one $(psql -X -A -t -d wv_one -c "SELECT (SELECT count(*) FROM wolkvo
 q1="SELECT agent_id, sum(surveys), sum(positive) FROM wolkvox.v_daily_agent WHERE local_date BETWEEN '2026-03-01' AND '2026-03-31' GROUP BY 1"
 q2="SELECT question_no, count(*), avg(answer_num) FROM wolkvox.v_answer GROUP BY 1"
 q3="SELECT agent_id, count(*), avg(answer_num) FROM wolkvox.v_answer WHERE local_date = '$DAY' AND question_no = 1 GROUP BY 1"
-psql -X -q -d wv_one -c "CREATE ROLE bench_reader"
+q5="SELECT question_no, count(*), avg(answer_num) FROM wolkvox.survey_answer GROUP BY 1"
+q6="SELECT agent_id, count(*), avg(answer_num) FROM wolkvox.v_answer WHERE local_date = '2026-04-05' GROUP BY 1"
+# created through the Citus database, so that Citus creates it on the
+# workers too (GRANT goes there)
+psql -X -q -d wv_citus -c "CREATE ROLE bench_reader"
 for t in one citus; do
 	"$WVETL" -q -c "$work/$t.ini" grant bench_reader --operation bench >/dev/null
 done
-for q in q1 q2 q3 q4; do
+for q in q1 q2 q3 q4 q5 q6; do
 	for t in one citus; do
 		role="" sql=${!q:-$q3}
 		[ $q = q4 ] && role="SET ROLE bench_reader;"
