@@ -7,8 +7,8 @@
 #     own transaction (load/dialect.c, dialect_merge_setup): a shard's
 #     planner took the merge's intermediate results for a few rows and
 #     chose nested loops that read them once per row;
-#   - a new window (the fast path) sends no such setting (set for every
-#     window, 20 small new windows took four times as long);
+#   - a new window without repeats (COPY only) sends no such setting (set
+#     for every window, 20 small new windows took four times as long);
 #   - the reload's old answers are read with the LATERAL subquery fenced
 #     (OFFSET 0, load/rollup.c), so each shard probes answers per survey.
 # (That the merges load what they should, t9001's checksums show.)
