@@ -40,7 +40,7 @@ endif
 
 # Everything but the command line (main.c and cli/) goes into a library
 # that tests link against.
-LIB_SRCS := $(sort $(wildcard common/*.c extract/*.c transform/*.c load/*.c)) pipeline.c
+LIB_SRCS := $(sort $(wildcard common/*.c extract/*.c transform/*.c load/*.c)) pipeline.c pipeline_attempt.c
 CLI_SRCS := main.c $(sort $(wildcard cli/*.c))
 SQL_FILES := $(sort $(wildcard sql/[0-9][0-9][0-9]_*.sql))
 CITUS_SQL_FILES := $(sort $(wildcard sql/citus/[0-9][0-9][0-9]_*.sql))
