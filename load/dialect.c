@@ -329,15 +329,16 @@ dialect_session_setup(Loader *l)
  * passes on to them). A shard's planner sees the merge's stage as an
  * intermediate result of unknown size, and ids given as an array as about
  * ten rows: it chose nested loops that read a whole intermediate result
- * once per answer (a 300,000-record reload: over 8 minutes instead of
- * 11 s, in two runs of make bench-citus out of three). A hash join is
+ * once per answer, or walked the array once per answer, and a
+ * 300,000-record reload ran for minutes (over 8 in one run) instead of
+ * 11-15 s, in three of four runs of make bench-citus. A hash join is
  * linear whatever the sizes; a LATERAL subquery (load/rollup.c) still runs
  * as a nested loop, the only plan it has. Not for a new window without
  * repeats (its COPY joins nothing on the workers): set at the start of
- * every window,
- * 20 new windows of 100 records took 9.5 s against 2.3 s (make
- * bench-citus); set here, 20 such windows reloaded took 1.9 s. On plain
- * PostgreSQL the planner sees the stage's temporary tables themselves.
+ * every window, 20 new windows of 100 records took 9.5 s against 2.3 s
+ * (make bench-citus); set here, 20 such windows reloaded took 1.9 s. On
+ * plain PostgreSQL the planner sees the stage's temporary tables
+ * themselves.
  */
 bool
 dialect_merge_setup(Loader *l)

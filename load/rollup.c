@@ -112,10 +112,10 @@ static const char roll_ids_changed_sql[] =
  * probed by its id (LATERAL): as a join the planner may read all of
  * survey_answer, or test every answer against the whole array. The
  * LATERAL subquery is fenced (OFFSET 0) so that it stays the inner side:
- * pulled up, the planner may (on Citus shards, with statistics taken
- * while a window loaded) scan the answers first and probe the surveys
- * once per answer, each probe sorting and walking the whole array again:
- * a 300,000-record reload ran for over 8 minutes that way. */
+ * pulled up, the planner may scan the answers first and probe the
+ * surveys once per answer, each probe sorting and walking the whole array
+ * again (seen on Citus shards: a 300,000-record reload ran for over 8
+ * minutes that way). */
 #define OLD_IDS "ANY (ARRAY(SELECT response_id FROM wvetl_stage_roll_ids WHERE had))"
 #define OLD_SURVEYS \
 	"SELECT -1 AS sign, answered_at, agent_id, skill_id, result, feeling" \
